@@ -1,0 +1,105 @@
+/**
+ * Shapes of the HTTP API (`/api/v1`) and the live feed, shared by server, dashboard and CLI.
+ * Keys are snake_case as on the wire. Times are ms since the epoch.
+ */
+
+export interface NodeStats {
+  /** Readings stored (new rows). */
+  readings_stored: number;
+  /** Readings received again and ignored because `(node, seq)` was already stored. */
+  readings_duplicate: number;
+  /** Messages rejected: malformed JSON, failed schema, or wrong topic. */
+  messages_rejected: number;
+  /** Publishes refused because they targeted another node's topics. */
+  publishes_refused: number;
+  /** Connections refused for a wrong credential under this node's name. */
+  auth_failures: number;
+  last_reject_reason: string | null;
+  last_reject_at: number | null;
+}
+
+export interface NodeSummary {
+  id: number;
+  name: string;
+  display_name: string;
+  online: boolean;
+  last_seen: number | null;
+  created_at: number;
+  agent_version: string | null;
+  hostname: string | null;
+  ip: string | null;
+  boot_id: string | null;
+  started_at: number | null;
+  tunnel_port: number;
+  stats: NodeStats;
+}
+
+export interface ChannelSummary {
+  id: number;
+  node: string;
+  node_id: number;
+  key: string;
+  kind: 'sensor' | 'actuator';
+  driver: string;
+  quantity: string | null;
+  unit: string;
+  /** Human label: config label, else the key. */
+  label: string;
+  labels: Record<string, string>;
+  available: boolean;
+  error: string | null;
+  last_ts: number | null;
+  last_value: number | null;
+}
+
+export interface NodeDetail extends NodeSummary {
+  channels: ChannelSummary[];
+}
+
+/**
+ * A series, columnar for charting. When `bucket_ms` is 0 the points are raw readings
+ * (min = max = avg). Otherwise each point is one bucket starting at `t[i]`; buckets with no
+ * data are absent (a gap), never interpolated.
+ */
+export interface SeriesResponse {
+  channel: number;
+  from: number;
+  to: number;
+  bucket_ms: number;
+  source: 'raw' | 'minute' | 'hour';
+  t: number[];
+  avg: number[];
+  min: number[];
+  max: number[];
+  count: number[];
+}
+
+export interface NodeListResponse {
+  nodes: NodeSummary[];
+}
+export interface ChannelListResponse {
+  channels: ChannelSummary[];
+}
+
+export interface CreateNodeRequest {
+  name: string;
+  display_name?: string;
+}
+/** Returned once at creation: the credential is never shown again. */
+export interface CreateNodeResponse {
+  node: NodeSummary;
+  credential: string;
+  mqtt_url: string;
+  agent_config: string;
+}
+
+export interface ErrorResponse {
+  error: { code: number; message: string };
+}
+
+/** Messages pushed on the live feed (WebSocket `/api/v1/live`). */
+export type LiveMessage =
+  | { type: 'hello'; server_time: number }
+  | { type: 'readings'; node: string; readings: Array<{ channel: number; ts: number; v: number }> }
+  | { type: 'status'; node: string; online: boolean; last_seen: number | null }
+  | { type: 'channel'; channel: ChannelSummary };

@@ -1,0 +1,5 @@
+export * from './topics.js';
+export * from './schemas.js';
+export * from './errors.js';
+export * from './config-validation.js';
+export * from './api.js';

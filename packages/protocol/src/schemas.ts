@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { CHANNEL_KEY_PATTERN } from './topics.js';
+
+/** Wire payloads, version 1. Keys are snake_case on the wire. */
+
+export const channelKey = z.string().regex(CHANNEL_KEY_PATTERN, 'a channel key like "ds18b20/28-00000c1a748d"');
+
+export const channelKindSchema = z.enum(['sensor', 'actuator']);
+
+/** What a node tells the server about one of its channels. */
+export const channelMetaSchema = z.object({
+  kind: channelKindSchema,
+  driver: z.string().min(1).max(64),
+  /** Physical quantity, e.g. `temperature`, `humidity`, `load`. */
+  quantity: z.string().max(64).optional(),
+  unit: z.string().max(16),
+  label: z.string().max(128).optional(),
+  labels: z.record(z.string().max(64), z.string().max(256)).optional(),
+});
+export type ChannelMeta = z.infer<typeof channelMetaSchema>;
+
+/**
+ * One reading. `(node, seq)` identifies it forever: `seq` is the agent outbox's sequence.
+ * `ts` is wall time in ms since the epoch as the agent saw it; when `sync` is false the
+ * agent's clock was not synchronised and `boot`/`mono` allow later correction.
+ */
+export const readingSchema = z.object({
+  seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  ch: channelKey,
+  ts: z.number().int().positive(),
+  v: z.number().finite(),
+  sync: z.boolean().optional(),
+  boot: z.string().max(64).optional(),
+  mono: z.number().nonnegative().optional(),
+});
+export type Reading = z.infer<typeof readingSchema>;
+
+export const MAX_BATCH_READINGS = 5000;
+
+export const telemetryBatchSchema = z.object({
+  v: z.literal(1),
+  readings: z.array(readingSchema).min(1).max(MAX_BATCH_READINGS),
+  /** Metadata for channels in this batch; sent after each (re)connect and when it changes. */
+  channels: z.record(channelKey, channelMetaSchema).optional(),
+});
+export type TelemetryBatch = z.infer<typeof telemetryBatchSchema>;
+
+export const channelHealthSchema = z.object({
+  available: z.boolean(),
+  error: z.string().max(512).optional(),
+});
+
+export const statusSchema = z.object({
+  v: z.literal(1),
+  state: z.enum(['online', 'offline']),
+  ts: z.number().int().positive().optional(),
+  agent_version: z.string().max(64).optional(),
+  boot_id: z.string().max(64).optional(),
+  hostname: z.string().max(255).optional(),
+  ip: z.string().max(64).optional(),
+  started_at: z.number().int().positive().optional(),
+  channels: z.record(channelKey, channelHealthSchema).optional(),
+  outbox: z
+    .object({ pending: z.number().int().nonnegative(), dropped: z.number().int().nonnegative() })
+    .optional(),
+});
+export type Status = z.infer<typeof statusSchema>;
+
+export const eventTypeSchema = z.enum(['channel_unavailable', 'channel_available', 'agent_fault', 'agent_started']);
+
+export const eventSchema = z.object({
+  ts: z.number().int().positive(),
+  type: eventTypeSchema,
+  ch: channelKey.optional(),
+  message: z.string().max(2048).optional(),
+});
+export type NodeEvent = z.infer<typeof eventSchema>;
+
+export const eventBatchSchema = z.object({
+  v: z.literal(1),
+  events: z.array(eventSchema).min(1).max(1000),
+});
+export type EventBatch = z.infer<typeof eventBatchSchema>;
+
+/** The retained last-will payload: what the broker publishes when a node vanishes. */
+export const OFFLINE_STATUS: Status = { v: 1, state: 'offline' };
