@@ -1,0 +1,151 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChannelMeta } from '@ma/protocol';
+import type { LoadedAgentConfig } from './config/load.js';
+import type { DriverInstance } from './drivers/driver.js';
+import { getDriver } from './drivers/registry.js';
+import type { Logger } from './logger.js';
+import { AGENT_VERSION, bootId, primaryIp } from './node-info.js';
+import type { Outbox } from './outbox/outbox.js';
+import { createSegmentLogOutbox } from './outbox/segment-log-outbox.js';
+import { Scheduler } from './scheduler.js';
+import { Uplink } from './uplink.js';
+
+export interface RunningAgent {
+  outbox: Outbox;
+  scheduler: Scheduler;
+  uplink: Uplink;
+  drivers: Array<{ id: string; instance: DriverInstance }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires drivers -> scheduler -> outbox -> uplink. A reading goes to the outbox first and
+ * only then towards the server; a reading the outbox accepted is never lost.
+ */
+export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promise<RunningAgent> {
+  const { config } = loaded;
+  const startedAt = Date.now();
+  const boot = bootId();
+  const abort = new AbortController();
+  const outbox = createSegmentLogOutbox({
+    dir: path.join(loaded.dataDir, 'outbox'),
+    maxBytes: config.outbox.max_bytes,
+    segmentBytes: config.outbox.segment_bytes,
+    fsyncIntervalMs: config.outbox.fsync_interval,
+    log: log.child({ name: 'agent.outbox' }),
+    onDrop: (count, firstSeq, lastSeq) => {
+      log.error({ count, firstSeq, lastSeq }, 'outbox full: dropped the oldest unsent readings');
+      uplink.publishEvent({ ts: Date.now(), type: 'agent_fault', message: `outbox full: dropped ${count} unsent readings (seq ${firstSeq}..${lastSeq})` });
+    },
+  });
+  await outbox.open();
+
+  const drivers = loaded.drivers.map((d) => ({
+    id: d.id,
+    instance: getDriver(d.id).create(d.config, { log: log.child({ name: `agent.driver.${d.id}` }), now: Date.now }),
+  }));
+
+  const channelMeta = (): Record<string, ChannelMeta> => {
+    const out: Record<string, ChannelMeta> = {};
+    for (const c of scheduler.channels()) {
+      out[c.key] = {
+        kind: c.kind,
+        driver: c.driver,
+        unit: c.unit,
+        ...(c.quantity !== undefined ? { quantity: c.quantity } : {}),
+        ...(c.label !== undefined ? { label: c.label } : {}),
+        ...(c.labels !== undefined ? { labels: c.labels } : {}),
+      };
+    }
+    return out;
+  };
+
+  const ca = config.server.ca_file ? await readFile(path.resolve(path.dirname(loaded.file), config.server.ca_file)) : undefined;
+  const uplink = new Uplink(
+    {
+      node: config.node,
+      url: config.server.mqtt_url,
+      credential: loaded.credential,
+      ...(ca ? { ca } : {}),
+      batchMax: config.uplink.batch_max,
+      lingerMs: config.uplink.batch_linger,
+      maxInflight: config.uplink.max_inflight,
+      heartbeatMs: config.uplink.heartbeat,
+      reconnectMinMs: config.uplink.reconnect_min,
+      reconnectMaxMs: config.uplink.reconnect_max,
+    },
+    {
+      outbox,
+      log: log.child({ name: 'agent.uplink' }),
+      channelMeta,
+      statusDetails: () => {
+        const s = outbox.stats();
+        return {
+          agent_version: AGENT_VERSION,
+          hostname: os.hostname(),
+          started_at: startedAt,
+          channels: scheduler.health(),
+          outbox: { pending: s.pending, dropped: s.dropped },
+          ...(boot ? { boot_id: boot } : {}),
+          ...(primaryIp() ? { ip: primaryIp() } : {}),
+        };
+      },
+    },
+  );
+
+  // Readings sampled in the same tick go to the outbox together; concurrent appends are
+  // fine because the outbox assigns seqs in call order and shares one fsync between them.
+  let pending: Array<{ ch: string; ts: number; v: number }> = [];
+  const inFlightAppends = new Set<Promise<unknown>>();
+  const flush = (): void => {
+    const entries = pending;
+    pending = [];
+    const p = outbox.append(entries).then(
+      () => uplink.notify(),
+      (err: unknown) => log.error({ err, count: entries.length }, 'could not append readings to the outbox'),
+    );
+    inFlightAppends.add(p);
+    void p.finally(() => inFlightAppends.delete(p));
+  };
+  const scheduler = new Scheduler(
+    {
+      reading: (r) => {
+        if (pending.push(r) === 1) setImmediate(flush);
+      },
+      health: (key, health) => {
+        uplink.publishEvent({
+          ts: Date.now(),
+          type: health.available ? 'channel_available' : 'channel_unavailable',
+          ch: key,
+          ...(health.error ? { message: health.error } : {}),
+        });
+      },
+      channelsChanged: () => {
+        uplink.resendMeta();
+        uplink.publishStatus();
+      },
+    },
+    log.child({ name: 'agent.scheduler' }),
+  );
+
+  await scheduler.start(drivers, abort.signal, config.rediscover_interval);
+  uplink.start();
+  log.info({ node: config.node, channels: scheduler.channels().length, server: config.server.mqtt_url }, 'agent started');
+
+  return {
+    outbox,
+    scheduler,
+    uplink,
+    drivers,
+    stop: async () => {
+      abort.abort();
+      await scheduler.stop();
+      if (pending.length > 0) flush();
+      await Promise.all(inFlightAppends);
+      await uplink.stop();
+      await outbox.close();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { isMaError } from '@ma/protocol';
+import { startAgent } from '../agent.js';
+import { loadAgentConfig } from '../config/load.js';
+import { drivers } from '../drivers/registry.js';
+import { createLogger } from '../logger.js';
+import { AGENT_VERSION } from '../node-info.js';
+
+const HELP = `ma-agent ${AGENT_VERSION}: the Monitor Actuator node agent
+
+Usage:
+  ma-agent [run] --config agent.yaml   sample the configured drivers and send readings to the server
+  ma-agent check --config agent.yaml   validate the config and list the channels each driver finds
+  ma-agent drivers                     list the available drivers
+  ma-agent --version | --help
+
+Environment: MA_AGENT_MQTT_URL, MA_AGENT_DATA_DIR override the config; MA_LOG_LEVEL sets the log level.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${AGENT_VERSION}\n`);
+    return 0;
+  }
+  const command = positionals[0] ?? 'run';
+  if (command === 'drivers') {
+    for (const d of Object.values(drivers)) process.stdout.write(`${d.id.padEnd(12)} ${d.description}\n`);
+    return 0;
+  }
+  if (command !== 'run' && command !== 'check') {
+    process.stderr.write(`unknown command: ${command}\n\n${HELP}`);
+    return 2;
+  }
+  if (!values.config) {
+    process.stderr.write(`ma-agent: --config <agent.yaml> is required\n\n${HELP}`);
+    return 2;
+  }
+  const loaded = await loadAgentConfig(values.config);
+  const log = createLogger('agent');
+
+  if (command === 'check') {
+    const { getDriver } = await import('../drivers/registry.js');
+    const abort = new AbortController();
+    for (const d of loaded.drivers) {
+      const instance = getDriver(d.id).create(d.config, { log, now: Date.now });
+      await instance.start(abort.signal);
+      for (const c of instance.channels()) {
+        let value = '';
+        if (instance.read) {
+          try {
+            value = `${await instance.read(c.key)} ${c.unit}`;
+          } catch (e) {
+            value = `unavailable: ${(e as Error).message}`;
+          }
+        }
+        process.stdout.write(`${c.key.padEnd(40)} ${(c.label ?? '').padEnd(16)} ${value}\n`);
+      }
+      await instance.stop();
+    }
+    process.stdout.write(`config ${loaded.file} is valid\n`);
+    return 0;
+  }
+
+  const agent = await startAgent(loaded, log);
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'stopping');
+    agent.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`ma-agent: ${isMaError(err) || err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,88 @@
+import { NODE_NAME_PATTERN, parseDuration } from '@ma/protocol';
+import { z } from 'zod';
+
+export const durationSchema = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a duration such as "500ms", "30s", "5m", "1h"' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** A byte size: a number, or a string such as "256MiB" or "10 MB". */
+export const byteSizeSchema = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
+      const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v) : null;
+      const factor = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+      if (!m || factor === undefined) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a size such as 268435456, "256MiB" or "100MB"' });
+        return z.NEVER;
+      }
+      return Math.round(Number(m[1]) * factor);
+    });
+
+/** One entry of `drivers:`; the driver's own keys are validated by its descriptor's schema. */
+export const driverEntrySchema = z.object({ driver: z.string().min(1) }).passthrough();
+
+export const agentConfigSchema = z
+  .object({
+    /** This node's name, as registered on the server (`ma node add <name>`). */
+    node: z.string().regex(NODE_NAME_PATTERN, 'a node name: lowercase letters, digits and dashes, e.g. "freezer-room-2"'),
+    server: z
+      .object({
+        /** `mqtt://`, `mqtts://`, `ws://` or `wss://` URL of the control point's broker. */
+        mqtt_url: z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'an mqtt://, mqtts://, ws:// or wss:// URL'),
+        /** The node's credential; or use credential_file. */
+        credential: z.string().min(8).optional(),
+        credential_file: z.string().optional(),
+        /** PEM file of the CA to trust for TLS (a private CA is pinned here); verification is never disabled. */
+        ca_file: z.string().optional(),
+      })
+      .strict()
+      .refine((s) => s.credential !== undefined || s.credential_file !== undefined, {
+        message: 'either server.credential or server.credential_file',
+      }),
+    /** State directory: the outbox lives here. */
+    data_dir: z.string().default('/var/lib/ma-agent'),
+    outbox: z
+      .object({
+        max_bytes: byteSizeSchema('256MiB'),
+        segment_bytes: byteSizeSchema('4MiB'),
+        /** Group commit window: appends within it share one fsync. 0 = fsync every append. */
+        fsync_interval: durationSchema('200ms'),
+      })
+      .strict()
+      .default({}),
+    uplink: z
+      .object({
+        /** Most readings in one MQTT message. */
+        batch_max: z.number().int().min(1).max(5000).default(500),
+        /** How long a reading may wait for others to share its message. */
+        batch_linger: durationSchema('500ms'),
+        /** Batches published but not yet acknowledged, at most. */
+        max_inflight: z.number().int().min(1).max(64).default(4),
+        /** How often the retained online status is refreshed. */
+        heartbeat: durationSchema('30s'),
+        reconnect_min: durationSchema('1s'),
+        reconnect_max: durationSchema('60s'),
+      })
+      .strict()
+      .default({}),
+    /** How often drivers that support it look for new devices (e.g. a probe plugged in). */
+    rediscover_interval: durationSchema('60s'),
+    drivers: z.array(driverEntrySchema).min(1, 'at least one driver, e.g. [{ driver: ds18b20 }]'),
+  })
+  .strict();
+
+export type AgentConfig = z.output<typeof agentConfigSchema>;

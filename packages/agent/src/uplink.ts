@@ -1,0 +1,280 @@
+import {
+  OFFLINE_STATUS,
+  topics,
+  type ChannelMeta,
+  type NodeEvent,
+  type Status,
+  type TelemetryBatch,
+} from '@ma/protocol';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { Backoff } from './backoff.js';
+import type { Logger } from './logger.js';
+import type { Outbox, OutboxRecord } from './outbox/outbox.js';
+import { classifyConnectError, type UplinkState } from './uplink-state.js';
+
+export interface UplinkOptions {
+  node: string;
+  url: string;
+  credential: string;
+  /** PEM CA to pin for TLS. */
+  ca?: Buffer;
+  batchMax: number;
+  lingerMs: number;
+  maxInflight: number;
+  heartbeatMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+}
+
+export interface UplinkDeps {
+  outbox: Outbox;
+  log: Logger;
+  /** Metadata of every channel, sent with the first batch that carries it after a connect. */
+  channelMeta(): Record<string, ChannelMeta>;
+  /** The status details published (retained) on connect and every heartbeat. */
+  statusDetails(): Omit<Status, 'v' | 'state'>;
+}
+
+interface InFlight {
+  lastSeq: number;
+  acked: boolean;
+}
+
+const MAX_QUEUED_EVENTS = 1000;
+
+/**
+ * Carries the outbox to the server over MQTT at QoS 1. Batches are read from the outbox
+ * after the last sent seq and the durable acked cursor advances only on PUBACK, in order.
+ * Every (re)connect starts again from the acked cursor, so a lost connection can
+ * duplicate a batch (the server ignores it) but never lose one.
+ */
+export class Uplink {
+  #client: MqttClient | undefined;
+  /** Incremented per connection so callbacks of an old connection are ignored. */
+  #generation = 0;
+  #state: UplinkState = 'connecting';
+  #loggedState: UplinkState | undefined;
+  #sentSeq = 0;
+  #inflight: InFlight[] = [];
+  #ackChain: Promise<void> = Promise.resolve();
+  #metaSent = new Set<string>();
+  #wake: (() => void) | undefined;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #events: NodeEvent[] = [];
+  #stopped = false;
+  readonly #backoff: Backoff;
+
+  constructor(
+    private readonly opts: UplinkOptions,
+    private readonly deps: UplinkDeps,
+  ) {
+    this.#backoff = new Backoff(opts.reconnectMinMs, opts.reconnectMaxMs);
+  }
+
+  get state(): UplinkState {
+    return this.#state;
+  }
+
+  start(): void {
+    this.#connect();
+    this.#heartbeatTimer = setInterval(() => this.publishStatus(), this.opts.heartbeatMs);
+    this.#heartbeatTimer.unref();
+  }
+
+  /** New readings are in the outbox. */
+  notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Channel metadata changed: send it again with the next batches. */
+  resendMeta(): void {
+    this.#metaSent.clear();
+  }
+
+  publishEvent(event: NodeEvent): void {
+    this.#events.push(event);
+    if (this.#events.length > MAX_QUEUED_EVENTS) this.#events.shift();
+    this.#flushEvents();
+  }
+
+  publishStatus(): void {
+    const client = this.#client;
+    if (!client || this.#state !== 'online') return;
+    const status: Status = { v: 1, state: 'online', ts: Date.now(), ...this.deps.statusDetails() };
+    client.publish(topics.status(this.opts.node), JSON.stringify(status), { qos: 1, retain: true });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#state = 'stopped';
+    clearTimeout(this.#reconnectTimer);
+    clearInterval(this.#heartbeatTimer);
+    this.notify();
+    const client = this.#client;
+    this.#client = undefined;
+    if (!client) return;
+    if (client.connected) {
+      // A clean shutdown says so itself; the broker does not send the last-will then.
+      await new Promise<void>((resolve) =>
+        client.publish(topics.status(this.opts.node), JSON.stringify({ ...OFFLINE_STATUS, ts: Date.now() }), { qos: 1, retain: true }, () => resolve()),
+      );
+    }
+    await this.#ackChain;
+    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  }
+
+  #setState(state: UplinkState, detail?: string): void {
+    this.#state = state;
+    if (state === this.#loggedState) return;
+    this.#loggedState = state;
+    if (state === 'online') this.deps.log.info({ url: this.opts.url }, 'connected to the server');
+    else if (state === 'tls_error') this.deps.log.error({ url: this.opts.url, error: detail }, 'TLS verification failed; will keep retrying with backoff (verification is never disabled)');
+    else if (state === 'auth_error') this.deps.log.error({ url: this.opts.url, error: detail }, 'the server refused this node\'s credential; check server.credential');
+    else if (state === 'offline') this.deps.log.warn({ url: this.opts.url, error: detail }, 'server unreachable; readings are kept in the outbox');
+  }
+
+  #connect(): void {
+    if (this.#stopped) return;
+    const gen = ++this.#generation;
+    const options: IClientOptions = {
+      clientId: `ma-agent-${this.opts.node}`,
+      username: this.opts.node,
+      password: this.opts.credential,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: 30,
+      reconnectPeriod: 0,
+      connectTimeout: 15_000,
+      rejectUnauthorized: true,
+      will: { topic: topics.status(this.opts.node), payload: Buffer.from(JSON.stringify(OFFLINE_STATUS)), qos: 1, retain: true },
+      ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+    };
+    const client = connect(this.opts.url, options);
+    this.#client = client;
+    let lastError: Error | undefined;
+    client.on('connect', () => {
+      if (gen !== this.#generation) return;
+      this.#backoff.reset();
+      this.#setState('online');
+      this.#sentSeq = this.deps.outbox.stats().ackedSeq;
+      this.#inflight = [];
+      this.#metaSent.clear();
+      this.publishStatus();
+      this.#flushEvents();
+      void this.#pump(gen).catch((err: unknown) => {
+        this.deps.log.error({ err }, 'uplink pump failed; reconnecting');
+        client.end(true);
+      });
+    });
+    client.on('error', (err) => {
+      lastError = err;
+    });
+    client.on('close', () => {
+      if (gen !== this.#generation || this.#stopped) return;
+      this.#generation++; // invalidate this connection's pending callbacks
+      const state = lastError ? classifyConnectError(lastError) : 'offline';
+      this.#setState(state, lastError?.message ?? 'connection closed');
+      client.removeAllListeners();
+      client.on('error', () => {});
+      client.end(true);
+      this.notify();
+      const delay = this.#backoff.next();
+      this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+    });
+  }
+
+  #flushEvents(): void {
+    const client = this.#client;
+    if (!client || this.#state !== 'online' || this.#events.length === 0) return;
+    const events = this.#events.splice(0, this.#events.length);
+    client.publish(topics.events(this.opts.node), JSON.stringify({ v: 1, events }), { qos: 1 }, (err) => {
+      if (err) this.#events.unshift(...events.slice(0, MAX_QUEUED_EVENTS - this.#events.length));
+    });
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.#wake = undefined;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  async #pump(gen: number): Promise<void> {
+    const { outbox } = this.deps;
+    while (gen === this.#generation && !this.#stopped) {
+      if (this.#inflight.length >= this.opts.maxInflight) {
+        await this.#sleep(1000);
+        continue;
+      }
+      let records = await outbox.readAfter(this.#sentSeq, this.opts.batchMax);
+      if (records.length === 0) {
+        await this.#sleep(this.opts.heartbeatMs);
+        continue;
+      }
+      if (records.length < this.opts.batchMax && this.opts.lingerMs > 0) {
+        // Let a batch fill for a moment, unless its oldest reading has waited long enough.
+        const age = Date.now() - records[0]!.ts;
+        if (age < this.opts.lingerMs) {
+          await new Promise((r) => setTimeout(r, this.opts.lingerMs - Math.max(0, age)));
+          if (gen !== this.#generation) return;
+          records = await outbox.readAfter(this.#sentSeq, this.opts.batchMax);
+        }
+      }
+      this.#send(gen, records);
+    }
+  }
+
+  #send(gen: number, records: OutboxRecord[]): void {
+    const client = this.#client!;
+    const batch: TelemetryBatch = {
+      v: 1,
+      readings: records.map((r) => ({
+        seq: r.seq,
+        ch: r.ch,
+        ts: r.ts,
+        v: r.v,
+        ...(r.sync === false ? { sync: false } : {}),
+        ...(r.boot !== undefined ? { boot: r.boot } : {}),
+        ...(r.mono !== undefined ? { mono: r.mono } : {}),
+      })),
+    };
+    const meta = this.deps.channelMeta();
+    const unsent: Record<string, ChannelMeta> = {};
+    for (const r of records) {
+      if (!this.#metaSent.has(r.ch) && meta[r.ch]) {
+        unsent[r.ch] = meta[r.ch]!;
+        this.#metaSent.add(r.ch);
+      }
+    }
+    if (Object.keys(unsent).length > 0) batch.channels = unsent;
+    const entry: InFlight = { lastSeq: records[records.length - 1]!.seq, acked: false };
+    this.#inflight.push(entry);
+    this.#sentSeq = entry.lastSeq;
+    client.publish(topics.telemetry(this.opts.node), JSON.stringify(batch), { qos: 1 }, (err) => {
+      if (err || gen !== this.#generation) return;
+      entry.acked = true;
+      this.#advanceAcked();
+      this.notify();
+    });
+  }
+
+  /** Moves the durable cursor over the contiguous prefix of acknowledged batches. */
+  #advanceAcked(): void {
+    let upTo: number | undefined;
+    while (this.#inflight[0]?.acked) upTo = this.#inflight.shift()!.lastSeq;
+    if (upTo === undefined) return;
+    const seq = upTo;
+    this.#ackChain = this.#ackChain
+      .then(() => this.deps.outbox.ack(seq))
+      .catch((err: unknown) => this.deps.log.error({ err }, 'could not persist the acked cursor; those readings will be resent'));
+  }
+}

@@ -1,0 +1,38 @@
+import { ErrorCode, MaError, type ErrorResponse } from '@ma/protocol';
+
+export interface ApiClientOptions {
+  server: string;
+  token?: string;
+  fetchImpl?: typeof fetch;
+}
+
+/** A thin client of the server's HTTP API; errors become MaErrors with the server's message. */
+export class ApiClient {
+  constructor(private readonly opts: ApiClientOptions) {}
+
+  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    const url = new URL(path, this.opts.server.endsWith('/') ? this.opts.server : `${this.opts.server}/`);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    let res: Response;
+    try {
+      res = await (this.opts.fetchImpl ?? fetch)(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    } catch (e) {
+      throw new MaError(ErrorCode.TransportConnectFailed, `cannot reach the server at ${url.origin} (${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message}); check --server or MA_SERVER`, { cause: e });
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const err = (json as ErrorResponse | undefined)?.error;
+      const code = res.status === 401 ? ErrorCode.AuthRequired : res.status === 403 ? ErrorCode.AuthForbidden : res.status === 404 ? ErrorCode.NotFound : res.status === 409 ? ErrorCode.Conflict : ErrorCode.InputInvalid;
+      throw new MaError(code, `server answered ${res.status}: ${err?.message ?? text.slice(0, 200)}`);
+    }
+    return json as T;
+  }
+}

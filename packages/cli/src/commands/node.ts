@@ -1,0 +1,60 @@
+import type { CreateNodeResponse, NodeDetail, NodeListResponse } from '@ma/protocol';
+import type { Command } from 'commander';
+import type { ApiClient } from '../api-client.js';
+
+function ago(ts: number | null, now = Date.now()): string {
+  if (ts === null) return 'never';
+  const s = Math.max(0, Math.round((now - ts) / 1000));
+  if (s < 120) return `${s}s ago`;
+  if (s < 7200) return `${Math.round(s / 60)}m ago`;
+  if (s < 172_800) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
+}
+
+export function registerNodeCommands(program: Command, client: () => ApiClient, out: (s: string) => void): void {
+  const node = program.command('node').description('manage nodes');
+
+  node
+    .command('add')
+    .argument('<name>', 'node name: lowercase letters, digits and dashes, e.g. freezer-room-2')
+    .option('--display-name <text>', 'human name shown on the dashboard')
+    .option('--json', 'print the full response as JSON')
+    .description('create a node; prints its agent.yaml with the node credential (shown once)')
+    .action(async (name: string, opts: { displayName?: string; json?: boolean }) => {
+      const res = await client().request<CreateNodeResponse>('POST', 'api/v1/nodes', { name, ...(opts.displayName ? { display_name: opts.displayName } : {}) });
+      if (opts.json) return out(`${JSON.stringify(res, null, 2)}\n`);
+      process.stderr.write(`created node ${res.node.name} (id ${res.node.id}, tunnel port ${res.node.tunnel_port}). Save this agent.yaml on the node; the credential is not shown again:\n`);
+      out(res.agent_config);
+    });
+
+  node
+    .command('list')
+    .option('--json', 'print JSON')
+    .description('list nodes with online state and last contact')
+    .action(async (opts: { json?: boolean }) => {
+      const { nodes } = await client().request<NodeListResponse>('GET', 'api/v1/nodes');
+      if (opts.json) return out(`${JSON.stringify(nodes, null, 2)}\n`);
+      out(`${'ID'.padStart(4)}  ${'NAME'.padEnd(24)} ${'STATE'.padEnd(8)} ${'LAST SEEN'.padEnd(10)} READINGS  REJECTED\n`);
+      for (const n of nodes) {
+        out(`${String(n.id).padStart(4)}  ${n.name.padEnd(24)} ${(n.online ? 'online' : 'offline').padEnd(8)} ${ago(n.last_seen).padEnd(10)} ${String(n.stats.readings_stored).padStart(8)}  ${String(n.stats.messages_rejected).padStart(8)}\n`);
+      }
+    });
+
+  node
+    .command('show')
+    .argument('<name>')
+    .option('--json', 'print JSON')
+    .description('show a node, its channels and ingest statistics')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const n = await client().request<NodeDetail>('GET', `api/v1/nodes/${encodeURIComponent(name)}`);
+      if (opts.json) return out(`${JSON.stringify(n, null, 2)}\n`);
+      out(`${n.name} (${n.display_name}), id ${n.id}: ${n.online ? 'online' : 'offline'}, last seen ${ago(n.last_seen)}\n`);
+      out(`agent ${n.agent_version ?? '?'} on ${n.hostname ?? '?'} (${n.ip ?? '?'}), tunnel port ${n.tunnel_port}\n`);
+      out(`stats: ${n.stats.readings_stored} stored, ${n.stats.readings_duplicate} duplicates ignored, ${n.stats.messages_rejected} rejected, ${n.stats.publishes_refused} refused, ${n.stats.auth_failures} auth failures\n`);
+      if (n.stats.last_reject_reason) out(`last rejection: ${n.stats.last_reject_reason}\n`);
+      for (const c of n.channels) {
+        const value = c.last_value === null ? '-' : `${c.last_value} ${c.unit}`;
+        out(`  ${String(c.id).padStart(4)} ${c.key.padEnd(36)} ${c.label.padEnd(16)} ${value.padEnd(14)} ${c.available ? '' : `UNAVAILABLE: ${c.error ?? ''}`}\n`);
+      }
+    });
+}

@@ -1,0 +1,168 @@
+import net from 'node:net';
+import { ErrorCode, isFilterInNodeSubtree, isInNodeSubtree, MaError, parseTopic, type StatCounter } from '@ma/protocol';
+import aedesFactory, { type AuthenticateError, type Client } from 'aedes';
+import type { Logger } from 'pino';
+import type { Duplex } from 'node:stream';
+import type { IngestOutcome, NodeIdentity } from '../ingest/ingest.js';
+import type { NodeTopicKind } from '@ma/protocol';
+import { verifyToken } from './credentials.js';
+
+/** What the broker needs from the rest of the server. */
+export interface BrokerDeps {
+  /** Looks a node up by MQTT username (its name) for authentication. */
+  findNode(name: string): Promise<{ id: number; name: string; credential_hash: string } | undefined>;
+  /** Called inside the publish path, before PUBACK: the node is acked only once this resolves. */
+  ingest(node: NodeIdentity, kind: NodeTopicKind, payload: Buffer): Promise<IngestOutcome>;
+  countRefusal(nodeId: number, counter: StatCounter, reason: string): Promise<void>;
+  onDisconnect(node: NodeIdentity): void;
+  log: Logger;
+}
+
+const BAD_CREDENTIALS = 4;
+
+function authError(message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode: BAD_CREDENTIALS }) as AuthenticateError;
+}
+
+/**
+ * The embedded MQTT broker (aedes). Nodes authenticate with their name and credential,
+ * may publish and subscribe only under `ma/v1/<name>/`, and are acknowledged (PUBACK) only
+ * after ingest has committed their data: aedes writes the PUBACK after authorizePublish
+ * calls back, so ingest runs there. That gives commit-before-ack and back-pressure: a slow
+ * database slows acks instead of growing a queue.
+ */
+export class EmbeddedBroker {
+  readonly #aedes;
+  readonly #identities = new WeakMap<Client, NodeIdentity>();
+  readonly #connected = new Map<string, Client>();
+  #tcp: net.Server | undefined;
+
+  constructor(private readonly deps: BrokerDeps) {
+    this.#aedes = aedesFactory({
+      authenticate: (client, username, password, done) => {
+        void this.#authenticate(client, username, password).then(
+          () => done(null, true),
+          (e: Error) => done(authError(e.message), false),
+        );
+      },
+      authorizePublish: (client, packet, done) => {
+        if (!client) return done(null); // server-originated publishes
+        void this.#authorizePublish(client, packet.topic, packet.payload).then(
+          () => done(null),
+          (e: Error) => done(e),
+        );
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        const id = this.#identities.get(client);
+        if (id && isFilterInNodeSubtree(id.name, sub.topic)) return done(null, sub);
+        if (id) void this.deps.countRefusal(id.id, 'publishes_refused', `subscribe outside own topics: ${sub.topic}`);
+        this.deps.log.warn({ node: id?.name, topic: sub.topic }, 'refused subscription outside the node subtree');
+        // A null subscription makes aedes answer SUBACK 0x80 (failure) without disconnecting.
+        return done(null, null);
+      },
+    });
+    this.#aedes.on('clientDisconnect', (client) => this.#dropped(client));
+    this.#aedes.on('clientError', (client, err) => {
+      const id = this.#identities.get(client);
+      this.deps.log.debug({ node: id?.name, err: err.message }, 'mqtt client error');
+    });
+  }
+
+  /** Serves one MQTT connection (a TCP socket or a WebSocket stream). */
+  handle(stream: Duplex): void {
+    this.#aedes.handle(stream);
+  }
+
+  get connectedClients(): number {
+    return this.#aedes.connectedClients;
+  }
+
+  /** Publishes a message from the server itself (commands, desired config). */
+  publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#aedes.publish(
+        { cmd: 'publish', topic, payload, qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      );
+    });
+  }
+
+  /** Disconnects a node at once (e.g. its credential was revoked or rotated). */
+  disconnectNode(name: string): void {
+    this.#connected.get(name)?.close();
+  }
+
+  async listenTcp(host: string, port: number, configHint: string): Promise<number> {
+    const server = net.createServer((socket) => this.handle(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EADDRINUSE') {
+          reject(
+            new MaError(
+              ErrorCode.ConfigInvalid,
+              `MQTT TCP port ${host}:${port} is already in use (another MQTT broker, such as Mosquitto, may hold it). ` +
+                `Choose another port with mqtt.tcp.port in ${configHint} or the MA_MQTT_TCP_PORT environment variable, or set mqtt.tcp.enabled: false.`,
+              { cause: e },
+            ),
+          );
+        } else reject(e);
+      });
+      server.listen(port, host, () => resolve());
+    });
+    this.#tcp = server;
+    const addr = server.address();
+    return typeof addr === 'object' && addr ? addr.port : port;
+  }
+
+  async close(): Promise<void> {
+    const tcp = this.#tcp;
+    if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
+  }
+
+  async #authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
+    if (!username) throw new Error('a node name is required as the MQTT username');
+    const node = await this.deps.findNode(username);
+    if (!node) {
+      this.deps.log.warn({ username, client: client.id }, 'MQTT connect refused: unknown node');
+      throw new Error('unknown node');
+    }
+    if (!verifyToken(password, node.credential_hash)) {
+      await this.deps.countRefusal(node.id, 'auth_failures', 'wrong credential on connect');
+      this.deps.log.warn({ node: node.name, client: client.id }, 'MQTT connect refused: wrong credential');
+      throw new Error('wrong credential');
+    }
+    const identity = { id: node.id, name: node.name };
+    this.#identities.set(client, identity);
+    // One live connection per node: a newer one (the agent restarted) replaces the older.
+    const previous = this.#connected.get(node.name);
+    this.#connected.set(node.name, client);
+    if (previous && previous !== client) previous.close();
+  }
+
+  async #authorizePublish(client: Client, topic: string, payload: Buffer | string): Promise<void> {
+    const id = this.#identities.get(client);
+    if (!id) throw new Error('not authenticated');
+    const parsed = isInNodeSubtree(id.name, topic) ? parseTopic(topic) : undefined;
+    if (!parsed) {
+      const reason = `publish to a topic outside the node's own subtree: ${topic}`;
+      await this.deps.countRefusal(id.id, 'publishes_refused', reason);
+      this.deps.log.warn({ node: id.name, topic }, 'refused publish; disconnecting the client');
+      // MQTT 3.1.1 has no negative PUBACK: refusing means closing the connection.
+      throw new Error(reason);
+    }
+    // The last-will of a connection that a newer one already replaced must not mark the
+    // node offline: the newer connection has announced itself online.
+    if (parsed.kind === 'status' && this.#connected.get(id.name) !== client) return;
+    await this.deps.ingest(id, parsed.kind, typeof payload === 'string' ? Buffer.from(payload) : payload);
+  }
+
+  #dropped(client: Client): void {
+    const id = this.#identities.get(client);
+    if (!id) return;
+    if (this.#connected.get(id.name) === client) {
+      this.#connected.delete(id.name);
+      this.deps.onDisconnect(id);
+    }
+  }
+}

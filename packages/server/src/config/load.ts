@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ErrorCode, MaError, validateConfig } from '@ma/protocol';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { serverConfigSchema, type ServerConfig } from './schema.js';
+
+/** Environment overrides, applied after the file and validated with it. */
+const ENV_OVERRIDES: Array<{ env: string; apply(raw: Record<string, unknown>, value: string): void }> = [
+  { env: 'MA_DATABASE_URL', apply: (raw, v) => setPath(raw, ['database', 'url'], v) },
+  { env: 'MA_HTTP_PORT', apply: (raw, v) => setPath(raw, ['http', 'port'], Number(v)) },
+  { env: 'MA_HTTP_HOST', apply: (raw, v) => setPath(raw, ['http', 'host'], v) },
+  { env: 'MA_MQTT_TCP_PORT', apply: (raw, v) => setPath(raw, ['mqtt', 'tcp', 'port'], Number(v)) },
+  { env: 'MA_LOG_LEVEL', apply: (raw, v) => setPath(raw, ['log', 'level'], v) },
+];
+
+function setPath(raw: Record<string, unknown>, keys: string[], value: unknown): void {
+  let cur = raw;
+  for (const k of keys.slice(0, -1)) {
+    const next = cur[k];
+    if (next === null || typeof next !== 'object') cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]!] = value;
+}
+
+export interface LoadedServerConfig {
+  config: ServerConfig;
+  /** Absolute path of the file, or undefined when built from defaults. */
+  file: string | undefined;
+  /** Absolute data directory. */
+  dataDir: string;
+}
+
+/** Parses YAML text (file name used in errors), applies env overrides, validates. */
+export function parseServerConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  let raw: unknown;
+  try {
+    raw = text.trim() === '' ? {} : parseYaml(text);
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}` : '';
+    throw new MaError(ErrorCode.ConfigInvalid, `invalid YAML in ${file}${where}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  if (raw === null || raw === undefined) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new MaError(ErrorCode.ConfigInvalid, `invalid config in ${file}: expected a mapping of keys at the top level`);
+  }
+  const withEnv = structuredClone(raw) as Record<string, unknown>;
+  for (const o of ENV_OVERRIDES) {
+    const v = env[o.env];
+    if (v !== undefined && v !== '') o.apply(withEnv, v);
+  }
+  return validateConfig(serverConfigSchema, withEnv, file);
+}
+
+export async function loadServerConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<LoadedServerConfig> {
+  if (file === undefined) {
+    const config = parseServerConfig('', '(defaults)', env);
+    return { config, file: undefined, dataDir: path.resolve(config.data_dir) };
+  }
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (e) {
+    throw new MaError(ErrorCode.ConfigNotFound, `cannot read config file ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+  }
+  const config = parseServerConfig(text, abs, env);
+  return { config, file: abs, dataDir: path.resolve(path.dirname(abs), config.data_dir) };
+}
+
+/** Resolves `sqlite:<relative>` against the data directory; other URLs pass through. */
+export function resolveDatabaseUrl(url: string, dataDir: string): string {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return url;
+  const p = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
+  if (p === ':memory:') return 'sqlite::memory:';
+  return `sqlite:${path.resolve(dataDir, p)}`;
+}

@@ -1,0 +1,92 @@
+import { parseDuration } from '@ma/protocol';
+import { z } from 'zod';
+
+const duration = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a duration such as "500ms", "30s", "5m", "1h"' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const port = z.number().int().min(0).max(65535);
+
+/**
+ * The server's config file (server.yaml). One schema validates, types and documents it;
+ * docs/configuration.md describes each key.
+ */
+export const serverConfigSchema = z
+  .object({
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: port.default(8080),
+        /** URL nodes and browsers use to reach this server; written into generated agent configs. */
+        public_url: z.string().url().optional(),
+      })
+      .strict()
+      .default({}),
+    database: z
+      .object({
+        /** `sqlite:<path>` (default, relative to data_dir) or `postgres://user@host/db`. */
+        url: z.string().min(1).default('sqlite:ma.db'),
+      })
+      .strict()
+      .default({}),
+    mqtt: z
+      .object({
+        /** MQTT over WebSocket on the HTTP port at /mqtt. */
+        websocket: z.boolean().default(true),
+        tcp: z
+          .object({
+            enabled: z.boolean().default(false),
+            host: z.string().default('127.0.0.1'),
+            port: port.default(1883),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({}),
+    nodes: z
+      .object({
+        /** A node not heard from for this long is shown offline, even without a last-will. */
+        offline_after: duration('90s'),
+        /** First reverse-tunnel port; a node's port is this plus its id. */
+        tunnel_port_base: port.default(20000),
+      })
+      .strict()
+      .default({}),
+    api: z
+      .object({
+        /**
+         * SHA-256 hex digests of admin API tokens (for `ma` and scripts) until per-user
+         * tokens exist. MA_ADMIN_TOKEN adds one token in clear from the environment.
+         */
+        admin_token_sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'a 64-character hex SHA-256 digest')).default([]),
+      })
+      .strict()
+      .default({}),
+    web: z
+      .object({
+        /** Directory of the built dashboard; defaults to the web package's dist/. */
+        dist_dir: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+    /** Where the SQLite file and other state live; relative paths resolve against the config file. */
+    data_dir: z.string().default('./data'),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type ServerConfig = z.output<typeof serverConfigSchema>;
+export type ServerConfigInput = z.input<typeof serverConfigSchema>;

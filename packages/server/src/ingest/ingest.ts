@@ -1,0 +1,192 @@
+import {
+  eventBatchSchema,
+  statusSchema,
+  telemetryBatchSchema,
+  type ChannelMeta,
+  type ChannelSummary,
+  type NodeTopicKind,
+  type Status,
+} from '@ma/protocol';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { LiveHub } from '../live/live-hub.js';
+import type { ChannelRow, Store } from '../store/store.js';
+import { toChannelSummary } from '../http/views.js';
+import { RejectLog } from './reject-log.js';
+
+export interface NodeIdentity {
+  id: number;
+  name: string;
+}
+
+export type IngestOutcome = { accepted: true } | { accepted: false; reason: string };
+
+/**
+ * Turns a node's MQTT publishes into stored rows. It validates every payload with the
+ * protocol schemas; a bad payload is rejected and counted, never thrown. Storage errors
+ * are thrown, so the transport withholds its acknowledgement and the node resends.
+ */
+export class Ingest {
+  /** node id -> channel key -> row, so steady-state batches need no channel lookups. */
+  readonly #channels = new Map<number, Map<string, ChannelRow>>();
+  /** node id -> channel key -> JSON of the last metadata applied, to skip unchanged upserts. */
+  readonly #metaSeen = new Map<number, Map<string, string>>();
+  readonly #rejects: RejectLog;
+
+  constructor(
+    private readonly store: Store,
+    private readonly live: LiveHub,
+    private readonly log: Logger,
+  ) {
+    this.#rejects = new RejectLog(log);
+  }
+
+  async handle(node: NodeIdentity, kind: NodeTopicKind, payload: Buffer, now = Date.now()): Promise<IngestOutcome> {
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return this.#reject(node, `${kind}: payload is not valid JSON`, now);
+    }
+    switch (kind) {
+      case 'telemetry':
+        return this.#telemetry(node, json, now);
+      case 'status':
+        return this.#status(node, json, now);
+      case 'events':
+        return this.#events(node, json, now);
+      default:
+        // cmd/result, state and config are accepted and handled by later features.
+        await this.store.touchNode(node.id, now);
+        return { accepted: true };
+    }
+  }
+
+  /** Forgets cached channels of a node (after its channels were edited elsewhere). */
+  invalidate(nodeId: number): void {
+    this.#channels.delete(nodeId);
+    this.#metaSeen.delete(nodeId);
+  }
+
+  async #reject(node: NodeIdentity, reason: string, now: number): Promise<IngestOutcome> {
+    this.#rejects.reject(node.name, reason, now);
+    await this.store.addNodeStats(node.id, { messages_rejected: 1 }, { reason, at: now });
+    return { accepted: false, reason };
+  }
+
+  #parse<S extends z.ZodTypeAny>(schema: S, json: unknown, kind: string): { data: z.output<S> } | { reason: string } {
+    const r = schema.safeParse(json);
+    if (r.success) return { data: r.data as z.output<S> };
+    const first = r.error.issues[0];
+    const where = first && first.path.length > 0 ? first.path.join('.') : '(top level)';
+    return { reason: `${kind}: ${where}: ${first?.message ?? 'invalid'}` };
+  }
+
+  async #channelMap(nodeId: number): Promise<Map<string, ChannelRow>> {
+    let m = this.#channels.get(nodeId);
+    if (!m) {
+      m = new Map((await this.store.listChannels(nodeId)).map((c) => [c.key, c]));
+      this.#channels.set(nodeId, m);
+    }
+    return m;
+  }
+
+  async #applyMeta(node: NodeIdentity, metas: Record<string, ChannelMeta>, channels: Map<string, ChannelRow>): Promise<void> {
+    const seen = this.#metaSeen.get(node.id) ?? new Map<string, string>();
+    this.#metaSeen.set(node.id, seen);
+    const changed: Record<string, ChannelMeta> = {};
+    for (const [key, meta] of Object.entries(metas)) {
+      const sig = JSON.stringify(meta);
+      if (seen.get(key) !== sig) changed[key] = meta;
+    }
+    if (Object.keys(changed).length === 0) return;
+    const rows = await this.store.upsertChannels(node.id, changed);
+    for (const [key, row] of rows) {
+      const isNew = !channels.has(key);
+      channels.set(key, row);
+      seen.set(key, JSON.stringify(changed[key]));
+      this.live.publish({ type: 'channel', channel: this.#summary(node, row) });
+      if (isNew) this.log.info({ node: node.name, channel: key }, 'new channel');
+    }
+  }
+
+  #summary(node: NodeIdentity, row: ChannelRow): ChannelSummary {
+    return toChannelSummary(row, node.name);
+  }
+
+  async #telemetry(node: NodeIdentity, json: unknown, now: number): Promise<IngestOutcome> {
+    const parsed = this.#parse(telemetryBatchSchema, json, 'telemetry');
+    if ('reason' in parsed) return this.#reject(node, parsed.reason, now);
+    const batch = parsed.data;
+    const channels = await this.#channelMap(node.id);
+    if (batch.channels) await this.#applyMeta(node, batch.channels, channels);
+
+    const unknown = [...new Set(batch.readings.map((r) => r.ch).filter((k) => !channels.has(k)))];
+    if (unknown.length > 0) {
+      const rows = await this.store.ensureChannels(node.id, unknown);
+      for (const [key, row] of rows) {
+        channels.set(key, row);
+        this.live.publish({ type: 'channel', channel: this.#summary(node, row) });
+      }
+    }
+
+    const rows = batch.readings.map((r) => ({ seq: r.seq, channel_id: channels.get(r.ch)!.id, ts: r.ts, value: r.v }));
+    const result = await this.store.insertReadings(node.id, rows);
+    await this.store.touchNode(node.id, now);
+    if (result.insertedRows.length > 0) {
+      this.live.publish({
+        type: 'readings',
+        node: node.name,
+        readings: result.insertedRows.map((r) => ({ channel: r.channel_id, ts: r.ts, v: r.value })),
+      });
+    }
+    return { accepted: true };
+  }
+
+  async #status(node: NodeIdentity, json: unknown, now: number): Promise<IngestOutcome> {
+    const parsed = this.#parse(statusSchema, json, 'status');
+    if ('reason' in parsed) return this.#reject(node, parsed.reason, now);
+    const status: Status = parsed.data;
+    const online = status.state === 'online';
+    await this.store.setNodeStatus(node.id, {
+      online,
+      last_seen: now,
+      ...(online ? { status_json: JSON.stringify(status) } : {}),
+    });
+    if (status.channels) {
+      const channels = await this.#channelMap(node.id);
+      for (const [key, health] of Object.entries(status.channels)) {
+        const row = channels.get(key);
+        if (!row || (row.available === health.available && row.error === (health.error ?? null))) continue;
+        await this.store.setChannelHealth(row.id, health.available, health.error ?? null);
+        const updated = { ...row, available: health.available, error: health.error ?? null };
+        channels.set(key, updated);
+        this.live.publish({ type: 'channel', channel: this.#summary(node, updated) });
+      }
+    }
+    this.live.publish({ type: 'status', node: node.name, online, last_seen: now });
+    return { accepted: true };
+  }
+
+  async #events(node: NodeIdentity, json: unknown, now: number): Promise<IngestOutcome> {
+    const parsed = this.#parse(eventBatchSchema, json, 'events');
+    if ('reason' in parsed) return this.#reject(node, parsed.reason, now);
+    const channels = await this.#channelMap(node.id);
+    for (const ev of parsed.data.events) {
+      if ((ev.type === 'channel_unavailable' || ev.type === 'channel_available') && ev.ch) {
+        const row = channels.get(ev.ch);
+        if (!row) continue;
+        const available = ev.type === 'channel_available';
+        const error = available ? null : (ev.message ?? 'unavailable');
+        await this.store.setChannelHealth(row.id, available, error);
+        const updated = { ...row, available, error };
+        channels.set(ev.ch, updated);
+        this.live.publish({ type: 'channel', channel: this.#summary(node, updated) });
+      } else if (ev.type === 'agent_fault') {
+        this.log.warn({ node: node.name, channel: ev.ch, message: ev.message }, 'agent fault reported');
+      }
+    }
+    await this.store.touchNode(node.id, now);
+    return { accepted: true };
+  }
+}

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { hashToken } from './broker/credentials.js';
+import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { resolveDatabaseUrl, type LoadedServerConfig } from './config/load.js';
+import { buildHttpApp, defaultWebDist } from './http/app.js';
+import { Ingest } from './ingest/ingest.js';
+import { LiveHub } from './live/live-hub.js';
+import { NodeRegistry } from './nodes/node-registry.js';
+import { OfflineSweeper } from './nodes/offline-sweeper.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+
+export const SERVER_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface RunningServer {
+  /** Base URL of the HTTP server, e.g. http://127.0.0.1:8080 */
+  url: string;
+  httpPort: number;
+  /** Bound MQTT TCP port, when enabled. */
+  mqttTcpPort: number | undefined;
+  mqttUrl: string;
+  store: Store;
+  registry: NodeRegistry;
+  stop(): Promise<void>;
+}
+
+/** Starts the control point: store, embedded broker, ingest, HTTP API and dashboard. */
+export async function startServer(loaded: LoadedServerConfig, log: Logger): Promise<RunningServer> {
+  const { config, dataDir } = loaded;
+  const configHint = loaded.file ?? 'the server config file';
+  await mkdir(dataDir, { recursive: true });
+  const store = await openStore({ url: resolveDatabaseUrl(config.database.url, dataDir), log: log.child({ name: 'server.store' }) });
+  await store.migrate();
+
+  const live = new LiveHub();
+  const ingest = new Ingest(store, live, log.child({ name: 'server.ingest' }));
+  const registry = new NodeRegistry(store);
+  const markOffline = async (nodeId: number, name: string): Promise<void> => {
+    await store.setNodeStatus(nodeId, { online: false });
+    live.publish({ type: 'status', node: name, online: false, last_seen: (await store.getNodeById(nodeId))?.last_seen ?? null });
+  };
+  const brokerLog = log.child({ name: 'server.broker' });
+  const broker = new EmbeddedBroker({
+    findNode: (name) => store.getNodeByName(name),
+    ingest: (node, kind, payload) => ingest.handle(node, kind, payload),
+    countRefusal: (nodeId, counter, reason) => store.addNodeStats(nodeId, { [counter]: 1 }, { reason, at: Date.now() }),
+    onDisconnect: (node) => {
+      void markOffline(node.id, node.name).catch((err: unknown) => brokerLog.error({ err, node: node.name }, 'could not mark node offline'));
+    },
+    log: brokerLog,
+  });
+
+  const adminTokenHashes = [...config.api.admin_token_sha256];
+  if (process.env.MA_ADMIN_TOKEN) adminTokenHashes.push(hashToken(process.env.MA_ADMIN_TOKEN));
+
+  let mqttUrl = '';
+  const app = await buildHttpApp({
+    store,
+    broker: config.mqtt.websocket ? broker : undefined,
+    live,
+    registry,
+    log,
+    version: SERVER_VERSION,
+    tunnelPortBase: config.nodes.tunnel_port_base,
+    offlineAfterMs: config.nodes.offline_after,
+    adminTokenHashes,
+    mqttUrl: () => mqttUrl,
+    webDistDir: config.web.dist_dir ?? defaultWebDist(),
+  });
+
+  let mqttTcpPort: number | undefined;
+  const sweeper = new OfflineSweeper(store, config.nodes.offline_after, (n) => markOffline(n.id, n.name), log.child({ name: 'server.nodes' }));
+  try {
+    if (config.mqtt.tcp.enabled) mqttTcpPort = await broker.listenTcp(config.mqtt.tcp.host, config.mqtt.tcp.port, configHint);
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (e) {
+    await broker.close();
+    await app.close();
+    await store.close();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') {
+      throw new Error(
+        `HTTP port ${config.http.host}:${config.http.port} is already in use. Choose another with http.port in ${configHint} or MA_HTTP_PORT.`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  const httpPort = (app.server.address() as AddressInfo).port;
+  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
+  const publicUrl = (config.http.public_url ?? url).replace(/\/$/, '');
+  mqttUrl = `${publicUrl.replace(/^http/, 'ws')}/mqtt`;
+  sweeper.start();
+  log.info({ url, mqtt_tcp_port: mqttTcpPort, database: store.dialect }, 'server started');
+
+  return {
+    url,
+    httpPort,
+    mqttTcpPort,
+    mqttUrl,
+    store,
+    registry,
+    stop: async () => {
+      sweeper.stop();
+      await broker.close();
+      await app.close();
+      await store.close();
+    },
+  };
+}

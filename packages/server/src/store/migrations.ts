@@ -1,0 +1,128 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { ErrorCode, MaError } from '@ma/protocol';
+import type { SqlDialectName } from './dialect.js';
+
+/**
+ * Forward-only schema migrations, kept in code so the server binary carries its own schema.
+ * Names sort in the order they run; never edit or reorder one that has shipped: add the next.
+ *
+ * Types differ per dialect only where they must: ids are identity columns on PostgreSQL and
+ * rowid aliases on SQLite; booleans are `boolean` on PostgreSQL and 0/1 integers on SQLite.
+ * `bigint` and `double precision` get INTEGER and REAL affinity on SQLite, so one spelling
+ * serves both. Small, append-mostly tables are WITHOUT ROWID on SQLite so that their primary
+ * key is the clustered order (a range of a channel's rollups is one contiguous scan).
+ */
+export function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
+  const isSqlite = dialect === 'sqlite';
+  const bool = isSqlite ? 'integer' : 'boolean';
+  const falseValue = isSqlite ? sql`0` : sql`false`;
+  const trueValue = isSqlite ? sql`1` : sql`true`;
+  const withoutRowid = isSqlite ? sql`without rowid` : sql``;
+
+  return {
+    '0001_nodes_channels_readings': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('nodes')
+          .addColumn('id', 'integer', (c) =>
+            isSqlite ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity(),
+          )
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('display_name', 'text', (c) => c.notNull())
+          .addColumn('credential_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('online', bool, (c) => c.notNull().defaultTo(falseValue))
+          .addColumn('last_seen', 'bigint')
+          .addColumn('status_json', 'text')
+          .execute();
+
+        await db.schema
+          .createTable('node_stats')
+          .addColumn('node_id', 'integer', (c) => c.primaryKey().references('nodes.id').onDelete('cascade'))
+          .addColumn('readings_stored', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('readings_duplicate', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('messages_rejected', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('publishes_refused', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('auth_failures', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_reject_reason', 'text')
+          .addColumn('last_reject_at', 'bigint')
+          .execute();
+
+        await db.schema
+          .createTable('channels')
+          .addColumn('id', 'integer', (c) =>
+            isSqlite ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity(),
+          )
+          .addColumn('node_id', 'integer', (c) => c.notNull().references('nodes.id').onDelete('cascade'))
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('sensor', 'actuator')`))
+          .addColumn('driver', 'text', (c) => c.notNull())
+          .addColumn('quantity', 'text')
+          .addColumn('unit', 'text', (c) => c.notNull())
+          .addColumn('label', 'text')
+          .addColumn('labels_json', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('available', bool, (c) => c.notNull().defaultTo(trueValue))
+          .addColumn('error', 'text')
+          .addColumn('last_ts', 'bigint')
+          .addColumn('last_value', 'double precision')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addUniqueConstraint('channels_node_key', ['node_id', 'key'])
+          .execute();
+
+        // Native partitioning by time (PostgreSQL) or a hypertable (TimescaleDB) would make
+        // retention a DROP of old partitions; plain tables are enough for now.
+        await db.schema
+          .createTable('readings')
+          .addColumn('node_id', 'integer', (c) => c.notNull().references('nodes.id').onDelete('cascade'))
+          .addColumn('seq', 'bigint', (c) => c.notNull())
+          .addColumn('channel_id', 'integer', (c) => c.notNull().references('channels.id').onDelete('cascade'))
+          .addColumn('ts', 'bigint', (c) => c.notNull())
+          .addColumn('value', 'double precision', (c) => c.notNull())
+          .addPrimaryKeyConstraint('readings_pk', ['node_id', 'seq'])
+          .modifyEnd(withoutRowid)
+          .execute();
+        // Covers the chart queries (range of one channel, with values) without touching the table.
+        await db.schema
+          .createIndex('readings_channel_ts')
+          .on('readings')
+          .columns(['channel_id', 'ts', 'value'])
+          .execute();
+
+        for (const table of ['readings_1m', 'readings_1h']) {
+          await db.schema
+            .createTable(table)
+            .addColumn('channel_id', 'integer', (c) => c.notNull().references('channels.id').onDelete('cascade'))
+            .addColumn('bucket_ts', 'bigint', (c) => c.notNull())
+            .addColumn('min', 'double precision', (c) => c.notNull())
+            .addColumn('max', 'double precision', (c) => c.notNull())
+            .addColumn('sum', 'double precision', (c) => c.notNull())
+            .addColumn('count', 'bigint', (c) => c.notNull())
+            .addPrimaryKeyConstraint(`${table}_pk`, ['channel_id', 'bucket_ts'])
+            .modifyEnd(withoutRowid)
+            .execute();
+        }
+      },
+    },
+  };
+}
+
+/** Runs every pending migration, in order, each in a transaction; a failure names the migration. */
+export async function runMigrations(db: Kysely<unknown>, dialect: SqlDialectName): Promise<MigrationResultSet> {
+  const migrations = migrationsFor(dialect);
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+    migrationTableName: 'ma_migration',
+    migrationLockTableName: 'ma_migration_lock',
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error !== undefined) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new MaError(
+      ErrorCode.StorageFailed,
+      `database migration ${failed} failed; the schema is unchanged from before it. Check the database is reachable and writable, then restart`,
+      { cause: result.error },
+    );
+  }
+  return result;
+}

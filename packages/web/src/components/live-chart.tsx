@@ -1,0 +1,117 @@
+import 'uplot/dist/uPlot.min.css';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { useServices } from '../state/services';
+import {
+  ChartController,
+  type ChartSeriesDef,
+  type ChartStatus,
+  type LegendState,
+} from '../chart/chart-controller';
+import type { TimeRange } from '../chart/time-ranges';
+import { formatValue } from '../lib/format';
+
+declare global {
+  interface Window {
+    /** Test hook: what the chart currently holds. */
+    __maChart?: {
+      /** how many points the channel's series holds (0 when it is not charted) */
+      points(channelId: number): number;
+      /** ids of the charted channels, in legend order */
+      channels(): number[];
+    };
+  }
+}
+
+export interface LiveChartProps {
+  series: readonly ChartSeriesDef[];
+  range: TimeRange;
+}
+
+const EMPTY_LEGEND: LegendState = { time: null, values: new Map() };
+
+/** The uPlot chart with its legend: one line per channel, a y axis per unit. */
+export function LiveChart({ series, range }: LiveChartProps) {
+  const { live, store } = useServices();
+  const hostRef = useRef<HTMLDivElement>(null);
+  const controllerRef = useRef<ChartController | null>(null);
+  const [legend, setLegend] = useState<LegendState>(EMPTY_LEGEND);
+  const [status, setStatus] = useState<ChartStatus>({ state: 'loading' });
+
+  useEffect(() => {
+    const host = hostRef.current;
+    if (host === null) return;
+    const controller = new ChartController({
+      container: host,
+      live,
+      now: () => store.serverNow(),
+      onLegend: setLegend,
+      onStatus: setStatus,
+    });
+    controllerRef.current = controller;
+    controller.start();
+    const observer = new ResizeObserver((entries) => {
+      const width = entries[0]?.contentRect.width;
+      if (width !== undefined && width > 0) controller.resize(width);
+    });
+    observer.observe(host);
+    window.__maChart = {
+      points: (id) => controller.points(id),
+      channels: () => controller.channels(),
+    };
+    return () => {
+      observer.disconnect();
+      controller.destroy();
+      controllerRef.current = null;
+      delete window.__maChart;
+    };
+  }, [live, store]);
+
+  // Range first, so a non-default initial range does not fetch twice.
+  useEffect(() => {
+    controllerRef.current?.setRange(range);
+  }, [range]);
+
+  useEffect(() => {
+    controllerRef.current?.setSeries(series);
+  }, [series]);
+
+  const describedUnits = [...new Set(series.map((s) => s.unit || 'no unit'))].join(', ');
+
+  return (
+    <figure class="live-chart" data-testid="live-chart" aria-busy={status.state === 'loading'}>
+      <div class="live-chart__area">
+        {/* uPlot owns this element's children; Preact renders nothing inside it. */}
+        <div
+          class="live-chart__plot"
+          ref={hostRef}
+          role="img"
+          aria-label={
+            series.length === 0
+              ? 'Empty chart: no channel selected'
+              : `Line chart of ${series.length} channel${series.length === 1 ? '' : 's'} (${describedUnits}), ${range.title.toLowerCase()}`
+          }
+        />
+        {series.length === 0 && <p class="live-chart__empty">Pick channels below to chart them.</p>}
+      </div>
+      {status.state === 'error' && (
+        <p class="notice notice--warning" role="status">
+          Could not load history: {status.message}. Showing live readings only.
+        </p>
+      )}
+      <figcaption>
+        <span class="live-chart__cursor-time" aria-live="off">
+          {legend.time === null ? 'Latest' : new Date(legend.time).toLocaleString()}
+        </span>
+        <ul class="chart-legend">
+          {series.map((s) => (
+            <li key={s.id} class="chart-legend__item" data-testid="chart-series" data-channel={s.id}>
+              <span class="chart-legend__swatch" style={{ background: s.color }} aria-hidden="true" />
+              <span class="chart-legend__label">{s.label}</span>
+              <span class="chart-legend__value">{formatValue(legend.values.get(s.id), s.unit)}</span>
+            </li>
+          ))}
+        </ul>
+      </figcaption>
+    </figure>
+  );
+}

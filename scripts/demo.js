@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// Starts the whole system on this machine with simulated sensors: a server (embedded
+// SQLite and MQTT broker, dashboard on http://localhost:8080) and two simulated nodes.
+// State lives in .demo/ (git-ignored); delete it to start from scratch.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const demoDir = path.join(root, '.demo');
+const serverBin = path.join(root, 'packages/server/dist/bin/ma-server.js');
+const agentBin = path.join(root, 'packages/agent/dist/bin/ma-agent.js');
+const httpPort = Number(process.env.MA_HTTP_PORT ?? 8080);
+// Mosquitto often holds 1883 already; the demo's broker takes 1884 for mosquitto_pub.
+const mqttTcpPort = Number(process.env.MA_MQTT_TCP_PORT ?? 1884);
+
+mkdirSync(demoDir, { recursive: true });
+
+// A demo admin token, so `ma node add` works against the demo server.
+const tokenFile = path.join(demoDir, 'admin-token');
+if (!existsSync(tokenFile)) writeFileSync(tokenFile, `mat_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+const adminToken = readFileSync(tokenFile, 'utf8').trim();
+
+const serverConfig = path.join(demoDir, 'server.yaml');
+writeFileSync(
+  serverConfig,
+  toYaml({
+    http: { host: '127.0.0.1', port: httpPort },
+    database: { url: 'sqlite:ma.db' },
+    mqtt: { websocket: true, tcp: { enabled: true, host: '127.0.0.1', port: mqttTcpPort } },
+    nodes: { offline_after: '30s' },
+    api: { admin_token_sha256: [createHash('sha256').update(adminToken).digest('hex')] },
+    data_dir: './data',
+  }),
+);
+
+const nodes = [
+  { name: 'lab-fridge', display: 'Lab fridge (B12)', sensors: [{ name: 'fridge', model: 'fridge', label: 'fridge', labels: { room: 'B12' } }], system: true },
+  { name: 'cold-room', display: 'Cold room freezer', sensors: [{ name: 'freezer', model: 'freezer', label: 'freezer', labels: { room: 'cold room' } }], system: false },
+];
+
+/** Creates each node on first run, or issues a fresh credential on later runs. */
+function credentialFor(name, display) {
+  const list = spawnSync(process.execPath, [serverBin, 'node', 'list', '--config', serverConfig], { encoding: 'utf8' });
+  if (list.status !== 0) throw new Error(list.stderr);
+  const exists = list.stdout.split('\n').some((l) => l.trim().split(/\s+/)[1] === name);
+  const args = exists ? ['node', 'rotate', name] : ['node', 'add', name, '--display-name', display];
+  const r = spawnSync(process.execPath, [serverBin, ...args, '--config', serverConfig], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return parseYaml(r.stdout).server.credential;
+}
+
+const children = [];
+function run(label, bin, args) {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MA_LOG_LEVEL: process.env.MA_LOG_LEVEL ?? 'info' } });
+  const prefix = (chunk) =>
+    chunk
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        try {
+          const j = JSON.parse(l);
+          const extra = Object.entries(j)
+            .filter(([k]) => !['level', 'time', 'pid', 'hostname', 'msg', 'name'].includes(k))
+            .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
+            .join(' ');
+          return `[${label}] ${j.msg ?? ''} ${extra}`;
+        } catch {
+          return `[${label}] ${l}`;
+        }
+      })
+      .join('\n') + '\n';
+  child.stdout.on('data', (c) => process.stdout.write(prefix(c)));
+  child.stderr.on('data', (c) => process.stderr.write(prefix(c)));
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[demo] ${label} exited (${code ?? signal}); stopping the demo`);
+      stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children.reverse()) c.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+const agentConfigs = nodes.map((n) => {
+  const credential = credentialFor(n.name, n.display);
+  const file = path.join(demoDir, `agent-${n.name}.yaml`);
+  const drivers = [{ driver: 'simulated', interval: '2s', sensors: n.sensors }];
+  if (n.system) drivers.push({ driver: 'system', interval: '10s' });
+  writeFileSync(
+    file,
+    toYaml({
+      node: n.name,
+      server: { mqtt_url: `ws://127.0.0.1:${httpPort}/mqtt`, credential },
+      data_dir: `./agent-${n.name}`,
+      drivers,
+    }),
+    { mode: 0o600 },
+  );
+  return { name: n.name, file };
+});
+
+const server = run('server', serverBin, ['serve', '--config', serverConfig]);
+await new Promise((resolve, reject) => {
+  const deadline = Date.now() + 30_000;
+  const poll = async () => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
+      if (res.ok) return resolve();
+    } catch {
+      /* not up yet */
+    }
+    if (server.exitCode !== null || Date.now() > deadline) return reject(new Error('the server did not start; see its log above'));
+    setTimeout(poll, 200);
+  };
+  void poll();
+});
+for (const a of agentConfigs) run(a.name, agentBin, ['run', '--config', a.file]);
+
+// A node with no agent, for trying mosquitto_pub: `seq` must be unique per node, so hand
+// publishes get a node of their own rather than sharing an agent's sequence.
+const manualCred = credentialFor('manual', 'Manual publishes');
+console.log(`
+  Monitor Actuator demo is running.
+
+    Dashboard:     http://localhost:${httpPort}
+    API:           http://localhost:${httpPort}/api/v1/nodes   (OpenAPI: /api/openapi.json)
+    Admin token:   ${adminToken}
+                   e.g.  MA_TOKEN=${adminToken} node packages/cli/dist/bin/ma.js node list
+    MQTT (TCP):    127.0.0.1:${mqttTcpPort}, e.g.
+                   mosquitto_pub -p ${mqttTcpPort} -u manual -P '${manualCred}' -q 1 -t ma/v1/manual/telemetry \\
+                     -m '{"v":1,"readings":[{"seq":'$(date +%s)',"ch":"manual/probe","ts":'$(date +%s%3N)',"v":21.5}]}'
+
+  Two simulated nodes (lab-fridge, cold-room) report every 2 s. Press Ctrl-C to stop.
+`);
