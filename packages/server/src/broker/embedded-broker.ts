@@ -1,10 +1,18 @@
 import net from 'node:net';
-import { ErrorCode, isFilterInNodeSubtree, isInNodeSubtree, MaError, parseTopic, type StatCounter } from '@ma/protocol';
-import aedesFactory, { type AuthenticateError, type Client } from 'aedes';
+import { createRequire } from 'node:module';
+import { ErrorCode, isFilterInNodeSubtree, isInNodeSubtree, MaError, parseTopic } from '@ma/protocol';
+import type { AedesOptions, AuthenticateError, Client, createBroker } from 'aedes';
+
+type AedesInstance = ReturnType<typeof createBroker>;
 import type { Logger } from 'pino';
 import type { Duplex } from 'node:stream';
 import type { IngestOutcome, NodeIdentity } from '../ingest/ingest.js';
 import type { NodeTopicKind } from '@ma/protocol';
+import type { StatCounter } from '../store/store.js';
+
+// aedes is CommonJS whose module.exports is the constructor; its typings describe an ES
+// default export that does not exist at run time, so load it the CommonJS way.
+const createAedes = createRequire(import.meta.url)('aedes') as (opts: AedesOptions) => AedesInstance;
 import { verifyToken } from './credentials.js';
 
 /** What the broker needs from the rest of the server. */
@@ -32,13 +40,13 @@ function authError(message: string): AuthenticateError {
  * database slows acks instead of growing a queue.
  */
 export class EmbeddedBroker {
-  readonly #aedes;
+  readonly #aedes: AedesInstance;
   readonly #identities = new WeakMap<Client, NodeIdentity>();
   readonly #connected = new Map<string, Client>();
   #tcp: net.Server | undefined;
 
   constructor(private readonly deps: BrokerDeps) {
-    this.#aedes = aedesFactory({
+    this.#aedes = createAedes({
       authenticate: (client, username, password, done) => {
         void this.#authenticate(client, username, password).then(
           () => done(null, true),

@@ -14,7 +14,7 @@ import {
   type NodeDetail,
   type NodeListResponse,
 } from '@ma/protocol';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifySchema } from 'fastify';
 import type { Logger } from 'pino';
 import { createWebSocketStream } from 'ws';
 import { verifyToken } from '../broker/credentials.js';
@@ -43,6 +43,9 @@ export interface HttpDeps {
   webDistDir: string | undefined;
 }
 
+/** Route schemas carry OpenAPI's summary and tags beside what fastify validates. */
+const doc = (s: FastifySchema & { summary?: string; tags?: string[]; hide?: boolean }): FastifySchema => s;
+
 const LIVE_MAX_BUFFERED = 4 * 1024 * 1024;
 
 export function defaultWebDist(): string | undefined {
@@ -53,7 +56,7 @@ export function defaultWebDist(): string | undefined {
 }
 
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.log.child({ name: 'server.http' }), disableRequestLogging: true, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ loggerInstance: deps.log.child({ name: 'server.http' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1024 * 1024 });
   const openapi = collectOpenApi(app, { title: 'Monitor Actuator API', version: deps.version });
 
   app.setErrorHandler((err: unknown, req, reply) => {
@@ -89,7 +92,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     return row;
   };
 
-  app.get('/healthz', { schema: { hide: true } as object }, async () => ({
+  app.get('/healthz', { schema: doc({ hide: true }) }, async () => ({
     status: 'ok',
     version: deps.version,
     database: deps.store.dialect,
@@ -101,14 +104,14 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
 
   app.get(
     '/api/v1/nodes',
-    { schema: { summary: 'List nodes', tags: ['nodes'], response: { 200: { type: 'object', properties: { nodes: { type: 'array', items: nodeSummarySchema } } } } } },
+    { schema: doc({ summary: 'List nodes', tags: ['nodes'], response: { 200: { type: 'object', properties: { nodes: { type: 'array', items: nodeSummarySchema } } } } }) },
     async (): Promise<NodeListResponse> => ({ nodes: await Promise.all((await deps.store.listNodes()).map(nodeSummary)) }),
   );
 
   app.post<{ Body: { name: string; display_name?: string } }>(
     '/api/v1/nodes',
     {
-      schema: {
+      schema: doc({
         summary: 'Create a node and its credential (admin token required)',
         tags: ['nodes'],
         body: {
@@ -124,7 +127,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
           },
           '4xx': errorSchema,
         },
-      },
+      }),
     },
     async (req, reply): Promise<CreateNodeResponse> => {
       requireAdmin(req);
@@ -138,12 +141,12 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.get<{ Params: { node: string } }>(
     '/api/v1/nodes/:node',
     {
-      schema: {
+      schema: doc({
         summary: 'One node with its channels and ingest statistics',
         tags: ['nodes'],
         params: nodeNameParam,
         response: { 200: { ...nodeSummarySchema, properties: { ...nodeSummarySchema.properties, channels: { type: 'array', items: channelSchema } } }, '4xx': errorSchema },
-      },
+      }),
     },
     async (req): Promise<NodeDetail> => {
       const row = await nodeByName(req.params.node);
@@ -155,12 +158,12 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.get<{ Querystring: { node?: string } }>(
     '/api/v1/channels',
     {
-      schema: {
+      schema: doc({
         summary: 'List channels, optionally of one node',
         tags: ['channels'],
         querystring: { type: 'object', properties: { node: { type: 'string' } } },
         response: { 200: { type: 'object', properties: { channels: { type: 'array', items: channelSchema } } }, '4xx': errorSchema },
-      },
+      }),
     },
     async (req): Promise<ChannelListResponse> => {
       const nodes = await deps.store.listNodes();
@@ -175,7 +178,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.get<{ Querystring: { channel: number; from?: string; to?: string; points?: number } }>(
     '/api/v1/readings',
     {
-      schema: {
+      schema: doc({
         summary: 'Readings of one channel, downsampled (min/max preserving) to at most `points` points',
         tags: ['readings'],
         querystring: {
@@ -189,7 +192,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
           required: ['channel'],
         },
         response: { 200: seriesSchema, '4xx': errorSchema },
-      },
+      }),
     },
     async (req) => {
       const to = parseTimeParam('to', req.query.to, Date.now());

@@ -1,0 +1,122 @@
+/**
+ * Recovery of an outbox directory after any stop, clean or not.
+ *
+ * - Every segment is scanned (length and CRC of every record; see scanSegmentFile for JSON).
+ * - A bad record in the last segment is the torn tail of an interrupted write: that segment is
+ *   truncated to the last good record and one discarded record is counted. Records after the
+ *   tear were never fsync'd, so no append() had resolved for them and no reader had seen them.
+ * - A bad record in an older segment is real corruption (bit rot, a bad SD card): the records
+ *   before it are kept, the rest of that segment is cut off (we cannot find the next record
+ *   boundary reliably), logged as an error and counted as the seq gap to the next segment.
+ * - Segments whose records are all acked, or all at or below the last drop-oldest, are deleted.
+ * - lastSeq = max(last record, acked cursor, last dropped seq): a seq that may have been sent is
+ *   never handed out again, even when every segment is gone.
+ *
+ * With `repair: false` (inspection of a live or foreign outbox) nothing is modified; the result
+ * describes what open() would recover.
+ */
+import { open, unlink } from 'node:fs/promises';
+import type { Logger } from '../logger.js';
+import { readAckedCursor, readDropState } from './outbox-state.js';
+import { listSegments, scanSegmentFile, type ProblemReason } from './segment-files.js';
+
+export type OutboxLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+export interface SegmentInfo {
+  path: string;
+  firstSeq: number;
+  lastSeq: number;
+  /** Records in the segment (seqs may have gaps only after corruption or failed writes). */
+  count: number;
+  /** Durable size in bytes; readers never look past it. */
+  bytes: number;
+}
+
+export interface RecoveryProblem {
+  path: string;
+  offset: number;
+  reason: ProblemReason;
+  discarded: number;
+}
+
+export interface RecoveredLog {
+  segments: SegmentInfo[];
+  lastSeq: number;
+  ackedSeq: number;
+  dropped: number;
+  droppedThroughSeq: number;
+  discarded: number;
+  problems: RecoveryProblem[];
+}
+
+export async function recoverLog(dir: string, opts: { repair: boolean; log: OutboxLogger }): Promise<RecoveredLog> {
+  const { repair, log } = opts;
+  const acked = await readAckedCursor(dir);
+  if (acked.invalid) {
+    log.error({ dir }, 'outbox acked cursor is unreadable; starting from 0 (records will be re-sent; the server deduplicates)');
+  }
+  const dropState = await readDropState(dir);
+  if (dropState.invalid) log.warn({ dir }, 'outbox state.json is unreadable; the dropped counter restarts at 0');
+  const ackedSeq = acked.value;
+  const { dropped, droppedThroughSeq } = dropState.value;
+
+  const { segments: files, strays } = await listSegments(dir);
+  if (strays.length > 0) log.warn({ strays }, 'outbox segments directory holds files that are not segments; ignoring them');
+
+  const segments: SegmentInfo[] = [];
+  const problems: RecoveryProblem[] = [];
+  for (const [i, file] of files.entries()) {
+    const isLast = i === files.length - 1;
+    const scan = await scanSegmentFile(file.path, isLast);
+    if (scan.problem) {
+      const next = files[i + 1];
+      const lastGood = scan.lastSeq ?? file.firstSeq - 1;
+      const discarded = next ? Math.max(1, next.firstSeq - 1 - lastGood) : 1;
+      problems.push({ path: file.path, ...scan.problem, discarded });
+      const fields = { segment: file.path, offset: scan.problem.offset, reason: scan.problem.reason, discarded };
+      if (isLast) log.warn(fields, 'outbox: discarding the torn tail of the last segment (an interrupted write)');
+      else log.error(fields, 'outbox: corrupt record in a sealed segment; keeping the records before it, cutting off the rest');
+      if (repair) await truncateDurably(file.path, scan.goodBytes);
+    }
+    if (scan.count === 0 || scan.firstSeq === undefined || scan.lastSeq === undefined) {
+      if (repair) await unlinkIfExists(file.path);
+      continue;
+    }
+    if (scan.firstSeq !== file.firstSeq) {
+      log.warn({ segment: file.path, firstSeq: scan.firstSeq }, 'outbox segment name does not match its first record');
+    }
+    segments.push({ path: file.path, firstSeq: scan.firstSeq, lastSeq: scan.lastSeq, count: scan.count, bytes: scan.goodBytes });
+  }
+
+  const lastSeq = Math.max(segments.at(-1)?.lastSeq ?? 0, ackedSeq, droppedThroughSeq);
+  // Finish deletions that a crash interrupted: fully acked segments, and segments already
+  // counted as dropped (the last segment stays unless acked: it carries lastSeq).
+  while (segments.length > 0) {
+    const seg = segments[0] as SegmentInfo;
+    const acked = seg.lastSeq <= ackedSeq;
+    const alreadyDropped = seg.lastSeq <= droppedThroughSeq && segments.length > 1;
+    if (!acked && !alreadyDropped) break;
+    if (repair) await unlinkIfExists(seg.path);
+    segments.shift();
+  }
+  const discarded = problems.reduce((n, p) => n + p.discarded, 0);
+  return { segments, lastSeq, ackedSeq, dropped, droppedThroughSeq, discarded, problems };
+}
+
+async function truncateDurably(path: string, size: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.truncate(size);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function unlinkIfExists(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}

@@ -1,0 +1,87 @@
+import { useMemo } from 'preact/hooks';
+import type { ChannelSummary } from '@ma/protocol';
+import { ChartPanel } from '../components/chart-panel';
+import { NodeCard } from '../components/node-card';
+import { useNow } from '../lib/use-now';
+import { useDashboard, useServices } from '../state/services';
+
+/** Sensors first, then actuators; each in label order. */
+function byKindThenLabel(a: ChannelSummary, b: ChannelSummary): number {
+  if (a.kind !== b.kind) return a.kind === 'sensor' ? -1 : 1;
+  return a.label.localeCompare(b.label) || a.id - b.id;
+}
+
+/** Every node as a card, then the trends chart. */
+export function OverviewPage() {
+  const { store } = useServices();
+  const dashboard = useDashboard();
+  const now = useNow(1000) + dashboard.clockOffsetMs;
+  const { nodes, channels } = dashboard;
+
+  const channelsByNode = useMemo(() => {
+    const map = new Map<string, ChannelSummary[]>();
+    for (const channel of channels) {
+      const list = map.get(channel.node) ?? [];
+      list.push(channel);
+      map.set(channel.node, list);
+    }
+    for (const list of map.values()) list.sort(byKindThenLabel);
+    return map;
+  }, [channels]);
+
+  const online = nodes.filter((n) => n.online).length;
+
+  return (
+    <>
+      <header class="page-header">
+        <h1>Overview</h1>
+        {dashboard.status === 'ready' && (
+          <p class="page-header__summary" data-testid="overview-summary">
+            {nodes.length} node{nodes.length === 1 ? '' : 's'} · {online} online · {channels.length} channel
+            {channels.length === 1 ? '' : 's'}
+          </p>
+        )}
+      </header>
+
+      {dashboard.error !== null && (
+        <div class="notice notice--error" role="alert">
+          <span>
+            {dashboard.status === 'error' ? 'Could not load the dashboard' : 'Could not refresh'}: {dashboard.error}
+          </span>
+          <button type="button" class="button" onClick={() => void store.load()}>
+            Retry
+          </button>
+        </div>
+      )}
+
+      <section aria-labelledby="nodes-heading" class="nodes">
+        <h2 id="nodes-heading" class="sr-only">
+          Nodes
+        </h2>
+        {dashboard.status === 'loading' ? (
+          <div class="node-grid" aria-busy="true">
+            {[0, 1, 2].map((i) => (
+              <div key={i} class="node-card node-card--skeleton" aria-hidden="true" />
+            ))}
+          </div>
+        ) : nodes.length === 0 && dashboard.status === 'ready' ? (
+          <div class="empty-state">
+            <h3>No nodes yet</h3>
+            <p>
+              Add one with <code>ma node add &lt;name&gt;</code>, then start its agent. It appears here as soon as it
+              connects.
+            </p>
+          </div>
+        ) : (
+          <div class="node-grid">
+            {nodes.map((node) => (
+              <NodeCard key={node.name} node={node} channels={channelsByNode.get(node.name) ?? []} now={now} />
+            ))}
+          </div>
+        )}
+      </section>
+
+      {dashboard.status === 'ready' && <ChartPanel nodes={nodes} channels={channels} />}
+    </>
+  );
+}
