@@ -30,6 +30,11 @@ export interface OutboxStats {
   bytes: number;
   /** Torn or corrupt records discarded during recovery since start. */
   discardedOnRecovery: number;
+  /**
+   * Set while the outbox cannot persist: 'disk_full' means new records are held in a bounded
+   * memory buffer (not durable, not yet readable) until the disk has space again.
+   */
+  degraded?: 'disk_full';
 }
 
 export interface Outbox {

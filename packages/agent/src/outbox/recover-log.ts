@@ -103,6 +103,12 @@ export async function recoverLog(dir: string, opts: { repair: boolean; log: Outb
   return { segments, lastSeq, ackedSeq, dropped, droppedThroughSeq, discarded, problems };
 }
 
+/** Records of `seg` above the acked cursor (exact unless the segment has seq gaps). */
+export function unackedIn(seg: SegmentInfo, ackedSeq: number): number {
+  const n = seg.lastSeq - Math.max(ackedSeq, seg.firstSeq - 1);
+  return Math.min(Math.max(n, 0), seg.count);
+}
+
 async function truncateDurably(path: string, size: number): Promise<void> {
   const fh = await open(path, 'r+');
   try {

@@ -123,7 +123,7 @@ export async function* readSegmentRecords(
   limit: number,
   chunkBytes: number,
 ): AsyncGenerator<ReadItem, void, undefined> {
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   let bufStart = start;
   let pos = start;
   while (pos < limit) {

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { ErrorCode, MaError } from '@ma/protocol';
 import type { Database } from './database.js';
+import { toStorageError } from './storage-errors.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -62,23 +63,22 @@ export function openDatabase(location: StoreLocation, log: StoreLog): OpenedData
 }
 
 function openSqlite(path: string): Kysely<Database> {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  let sqlite: BetterSqlite3.Database;
+  let sqlite: BetterSqlite3.Database | undefined;
   try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     sqlite = new BetterSqlite3(path);
+    // WAL lets readers run beside the writer; NORMAL syncs at checkpoints, which in WAL mode
+    // can lose the last commits on power loss but never corrupts the file.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('temp_store = MEMORY');
+    sqlite.pragma('cache_size = -32768');
   } catch (e) {
-    throw new MaError(ErrorCode.StorageFailed, `cannot open SQLite database ${path}: check the path and its permissions`, {
-      cause: e,
-    });
+    sqlite?.close();
+    throw toStorageError(`open the SQLite database ${path} (check the path and its permissions)`, e);
   }
-  // WAL lets readers run beside the writer; NORMAL syncs at checkpoints, which in WAL mode
-  // can lose the last commits on power loss but never corrupts the file.
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('temp_store = MEMORY');
-  sqlite.pragma('cache_size = -32768');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqlite(sqlite) }) });
 }
 
@@ -118,10 +118,12 @@ class CachingSqlite {
   close(): void {
     this.#statements.clear();
     try {
+      // Refreshes the planner's statistics where they have drifted; cheap, and only a hint.
       this.#db.pragma('optimize');
-    } finally {
-      this.#db.close();
+    } catch {
+      // A read-only or damaged file cannot be optimised; closing matters more.
     }
+    this.#db.close();
   }
 }
 

@@ -117,10 +117,13 @@ export async function runMigrations(db: Kysely<unknown>, dialect: SqlDialectName
   });
   const result = await migrator.migrateToLatest();
   if (result.error !== undefined) {
-    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
+    const reason = result.error instanceof Error ? result.error.message : String(result.error);
     throw new MaError(
       ErrorCode.StorageFailed,
-      `database migration ${failed} failed; the schema is unchanged from before it. Check the database is reachable and writable, then restart`,
+      failed === undefined
+        ? `cannot migrate the database: ${reason}; check it is reachable and writable, then restart`
+        : `database migration ${failed} failed (${reason}); the schema is as it was before it. Fix the cause, then restart`,
       { cause: result.error },
     );
   }

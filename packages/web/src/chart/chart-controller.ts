@@ -238,12 +238,17 @@ export class ChartController {
     });
   }
 
-  private draw(): void {
+  /** Slide the window to now, trim what left it, and align the buffers into the table uPlot draws. */
+  private prepareTable(): void {
     const to = this.options.now();
     const from = to - this.range.ms;
     this.view = { from, to };
     for (const buffer of this.buffers.values()) trimBefore(buffer, from);
     this.table = alignSeries(this.defs.map((d) => this.buffers.get(d.id)));
+  }
+
+  private draw(): void {
+    this.prepareTable();
     this.plot?.setData(this.table as uPlot.AlignedData);
     this.emitLegend(this.plot?.cursor.idx ?? null);
   }
@@ -251,9 +256,12 @@ export class ChartController {
   private rebuild(): void {
     this.plot?.destroy();
     this.plot = null;
-    if (this.defs.length === 0) return;
-    this.plot = new uPlot(this.buildOptions(), this.table as uPlot.AlignedData, this.options.container);
-    this.scheduleDraw();
+    if (this.defs.length > 0) {
+      // The table must have one column per series of the new plot.
+      this.prepareTable();
+      this.plot = new uPlot(this.buildOptions(), this.table as uPlot.AlignedData, this.options.container);
+    }
+    this.emitLegend(null);
   }
 
   private buildOptions(): uPlot.Options {

@@ -21,16 +21,22 @@ export function ChartPanel({ nodes, channels }: ChartPanelProps) {
 
   const colors = useMemo(() => assignColors(channels.map((c) => c.id)), [channels]);
   const nodeNames = useMemo(() => new Map(nodes.map((n) => [n.name, n.display_name])), [nodes]);
+  // Same order as the node cards: nodes by display name, then channels by label.
+  const ordered = useMemo(() => {
+    const position = new Map(nodes.map((n, i) => [n.name, i]));
+    const rank = (c: ChannelSummary): number => position.get(c.node) ?? nodes.length;
+    return [...channels].sort((a, b) => rank(a) - rank(b) || a.node.localeCompare(b.node));
+  }, [nodes, channels]);
   const selectedIds = useMemo(() => picked ?? new Set(defaultSelection(channels)), [picked, channels]);
 
-  const seriesKey = channels
+  const seriesKey = ordered
     .filter((c) => selectedIds.has(c.id))
     .map((c) => `${c.id}\u0000${c.node}\u0000${c.label}\u0000${c.unit}\u0000${colors.get(c.id) ?? ''}`)
     .join('\u0001');
   // Stable identity while the charted channels' names and units stay the same (live values change often).
   const series = useMemo<ChartSeriesDef[]>(
     () =>
-      channels
+      ordered
         .filter((c) => selectedIds.has(c.id))
         .map((c) => ({ id: c.id, label: seriesLabel(c), unit: c.unit, color: colors.get(c.id) ?? '#888' })),
     [seriesKey], // captures everything the series depend on
@@ -61,7 +67,7 @@ export function ChartPanel({ nodes, channels }: ChartPanelProps) {
           )}
         </div>
         <ChannelPicker
-          channels={channels}
+          channels={ordered}
           nodeNames={nodeNames}
           selected={selectedIds}
           colors={colors}

@@ -31,8 +31,8 @@ function ChannelReading({ channel }: { channel: ChannelSummary }) {
           .join(', ')}
       >
         <span class="reading__number">{channel.last_value === null ? '—' : formatNumber(channel.last_value)}</span>
-        {channel.unit !== '' && ' '}
-        {channel.unit !== '' && <span class="reading__unit">{channel.unit}</span>}
+        {channel.last_value !== null && channel.unit !== '' && ' '}
+        {channel.last_value !== null && channel.unit !== '' && <span class="reading__unit">{channel.unit}</span>}
         {problem !== null && <span class="reading__problem">{problem}</span>}
       </dd>
     </div>

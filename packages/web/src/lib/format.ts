@@ -5,18 +5,23 @@ const numberFormats = new Map<number, Intl.NumberFormat>();
 function numberFormat(fractionDigits: number): Intl.NumberFormat {
   let format = numberFormats.get(fractionDigits);
   if (format === undefined) {
-    format = new Intl.NumberFormat('en-US', { maximumFractionDigits: fractionDigits, minimumFractionDigits: 0 });
+    format = new Intl.NumberFormat('en-US', { maximumFractionDigits: fractionDigits });
     numberFormats.set(fractionDigits, format);
   }
   return format;
 }
 
-/** A reading for people: precision that fits the magnitude (1234, 21.4, 4.56). */
+/**
+ * A reading for people: integers as they are, one decimal from 1 up (21.4, -20.7), two significant digits below
+ * (0.042), none from 1000. Fixed decimals per magnitude keep a live value from jittering in width.
+ */
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) return numberFormat(0).format(value);
   const magnitude = Math.abs(value);
-  const digits = magnitude >= 1000 ? 0 : magnitude >= 100 ? 1 : magnitude >= 1 ? 2 : 3;
-  return numberFormat(digits).format(value);
+  if (magnitude >= 1000) return numberFormat(0).format(value);
+  if (magnitude >= 1) return value.toFixed(1);
+  return String(Number(value.toPrecision(2)));
 }
 
 /** `4.5 °C`, `45 %`, `1` (no unit). */
