@@ -14,14 +14,13 @@ describe('the embedded broker over TCP, driven by mosquitto_pub', () => {
   let tmp: { dir: string; cleanup(): Promise<void> };
   let server: ServerHandle;
   let alpha: CreatedNode;
-  let beta: CreatedNode;
 
   beforeAll(async () => {
     tmp = await tempDir('mqtt');
     server = await startServerProcess({ dir: tmp.dir, mqttTcp: true });
     const url = `${server.url.replace('http', 'ws')}/mqtt`;
     alpha = await addNode(server.configFile, 'alpha', url);
-    beta = await addNode(server.configFile, 'beta', url);
+    await addNode(server.configFile, 'beta', url);
   });
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ChannelListResponse, NodeDetail, SeriesResponse } from '@ma/protocol';
+import type { ChannelListResponse, LiveMessage, NodeDetail, SeriesResponse } from '@ma/protocol';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeSysfs, type FakeSysfs } from '../../packages/agent/src/drivers/fake-sysfs.js';
 import {
@@ -56,6 +57,10 @@ describe('telemetry backbone, end to end with real processes', () => {
         ],
       },
     ]);
+    const live = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/live`);
+    const liveMessages: LiveMessage[] = [];
+    live.on('message', (data: Buffer) => liveMessages.push(JSON.parse(data.toString()) as LiveMessage));
+    await new Promise((resolve) => live.once('open', resolve));
     agent = startAgentProcess(config);
 
     const channels = await eventually(async () => {
@@ -75,6 +80,12 @@ describe('telemetry backbone, end to end with real processes', () => {
     expect(detail.online).toBe(true);
     expect(detail.stats.readings_stored).toBeGreaterThan(1);
     expect(detail.stats.messages_rejected).toBe(0);
+
+    // The dashboard's live feed saw the same readings pushed, without polling.
+    const pushed = await eventually(async () => liveMessages.find((m) => m.type === 'readings' && m.node === 'lab-fridges'));
+    expect(pushed.type === 'readings' && pushed.readings.some((r) => r.channel === fridge.id && r.v === 4.5)).toBe(true);
+    expect(liveMessages.some((m) => m.type === 'status' && m.node === 'lab-fridges' && m.online)).toBe(true);
+    live.close();
   });
 
   it('marks a probe that fails its CRC unavailable, stores nothing from it, and recovers when it reads again', async () => {

@@ -458,7 +458,6 @@ class SegmentLogOutbox implements Outbox {
         this.callHook('onDrop', () => this.onDrop?.(lost, firstSeq, seg.lastSeq));
       }
     }
-    this.updateFullness();
   }
 
   private async persistDropState(): Promise<void> {

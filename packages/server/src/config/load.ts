@@ -7,11 +7,14 @@ import { serverConfigSchema, type ServerConfig } from './schema.js';
 /** Environment overrides, applied after the file and validated with it. */
 const ENV_OVERRIDES: Array<{ env: string; apply(raw: Record<string, unknown>, value: string): void }> = [
   { env: 'MA_DATABASE_URL', apply: (raw, v) => setPath(raw, ['database', 'url'], v) },
-  { env: 'MA_HTTP_PORT', apply: (raw, v) => setPath(raw, ['http', 'port'], Number(v)) },
+  { env: 'MA_HTTP_PORT', apply: (raw, v) => setPath(raw, ['http', 'port'], asNumber(v)) },
   { env: 'MA_HTTP_HOST', apply: (raw, v) => setPath(raw, ['http', 'host'], v) },
-  { env: 'MA_MQTT_TCP_PORT', apply: (raw, v) => setPath(raw, ['mqtt', 'tcp', 'port'], Number(v)) },
+  { env: 'MA_MQTT_TCP_PORT', apply: (raw, v) => setPath(raw, ['mqtt', 'tcp', 'port'], asNumber(v)) },
   { env: 'MA_LOG_LEVEL', apply: (raw, v) => setPath(raw, ['log', 'level'], v) },
 ];
+
+/** Numeric env values become numbers; anything else stays text so the error shows what was given. */
+const asNumber = (v: string): number | string => (/^\d+$/.test(v) ? Number(v) : v);
 
 function setPath(raw: Record<string, unknown>, keys: string[], value: unknown): void {
   let cur = raw;

@@ -14,7 +14,7 @@ import {
   type NodeDetail,
   type NodeListResponse,
 } from '@ma/protocol';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifySchema } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifySchema } from 'fastify';
 import type { Logger } from 'pino';
 import { createWebSocketStream } from 'ws';
 import { verifyToken } from '../broker/credentials.js';
@@ -56,7 +56,7 @@ export function defaultWebDist(): string | undefined {
 }
 
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.log.child({ name: 'server.http' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ loggerInstance: deps.log.child({ name: 'server.http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 1024 * 1024 });
   const openapi = collectOpenApi(app, { title: 'Monitor Actuator API', version: deps.version });
 
   app.setErrorHandler((err: unknown, req, reply) => {

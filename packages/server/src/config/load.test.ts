@@ -1,0 +1,50 @@
+import { ConfigError } from '@ma/protocol';
+import { describe, expect, it } from 'vitest';
+import { parseServerConfig, resolveDatabaseUrl } from './load.js';
+
+describe('server config', () => {
+  it('has working defaults for every key', () => {
+    const c = parseServerConfig('', 'server.yaml', {});
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c.database.url).toBe('sqlite:ma.db');
+    expect(c.mqtt.tcp.enabled).toBe(false);
+    expect(c.nodes.offline_after).toBe(90_000);
+  });
+
+  it('parses durations and lets the environment override the file', () => {
+    const c = parseServerConfig('nodes:\n  offline_after: 2m\nhttp:\n  port: 9000\n', 'server.yaml', {
+      MA_DATABASE_URL: 'postgres://ma@db/ma',
+      MA_HTTP_PORT: '9100',
+    });
+    expect(c.nodes.offline_after).toBe(120_000);
+    expect(c.http.port).toBe(9100);
+    expect(c.database.url).toBe('postgres://ma@db/ma');
+  });
+
+  it('reports an invalid environment override under its key', () => {
+    expect(() => parseServerConfig('', '/etc/ma/server.yaml', { MA_HTTP_PORT: 'abc' })).toThrow('/etc/ma/server.yaml: http.port: got "abc", expected a number');
+  });
+
+  it('rejects unknown keys and bad values all at once, naming the file', () => {
+    let err: ConfigError | undefined;
+    try {
+      parseServerConfig('htp:\n  port: 1\nnodes:\n  offline_after: soon\n', '/etc/ma/server.yaml', {});
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.message).toContain('/etc/ma/server.yaml: (top level): got');
+    expect(err!.message).toContain('no unknown keys (htp)');
+    expect(err!.message).toContain('/etc/ma/server.yaml: nodes.offline_after: got "soon", expected a duration');
+  });
+
+  it('names the line of a YAML syntax error', () => {
+    expect(() => parseServerConfig('http:\n  port: [1\n', 'server.yaml', {})).toThrow(/invalid YAML in server\.yaml at line/);
+  });
+
+  it('resolves a relative SQLite path against the data directory and passes PostgreSQL URLs through', () => {
+    expect(resolveDatabaseUrl('sqlite:ma.db', '/var/lib/ma')).toBe('sqlite:/var/lib/ma/ma.db');
+    expect(resolveDatabaseUrl('postgres://u@h/db', '/x')).toBe('postgres://u@h/db');
+    expect(resolveDatabaseUrl('sqlite::memory:', '/x')).toBe('sqlite::memory:');
+  });
+});

@@ -1,0 +1,87 @@
+import type { LiveMessage } from '@ma/protocol';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LiveHub } from '../live/live-hub.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import { Ingest, type NodeIdentity } from './ingest.js';
+
+const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+const meta = { kind: 'sensor', driver: 'ds18b20', unit: '°C', quantity: 'temperature', label: 'fridge' } as const;
+
+describe('Ingest', () => {
+  let store: Store;
+  let ingest: Ingest;
+  let node: NodeIdentity;
+  let pushed: LiveMessage[];
+
+  beforeEach(async () => {
+    store = await openStore({ url: 'sqlite::memory:' });
+    const live = new LiveHub();
+    pushed = [];
+    live.subscribe({ send: (m) => pushed.push(m) > 0 });
+    ingest = new Ingest(store, live, pino({ level: 'silent' }));
+    const row = await store.createNode({ name: 'n1', credential_hash: 'x'.repeat(64) });
+    node = { id: row.id, name: row.name };
+  });
+  afterEach(() => store.close());
+
+  it('creates a channel on first sight with its unit and label, stores the readings and pushes them live', async () => {
+    const out = await ingest.handle(node, 'telemetry', json({ v: 1, channels: { 'ds18b20/28-1': meta }, readings: [{ seq: 1, ch: 'ds18b20/28-1', ts: 1_700_000_000_000, v: 4.5 }] }));
+    expect(out).toEqual({ accepted: true });
+    const [ch] = await store.listChannels(node.id);
+    expect(ch).toMatchObject({ key: 'ds18b20/28-1', unit: '°C', label: 'fridge', last_value: 4.5 });
+    expect(pushed).toContainEqual({ type: 'readings', node: 'n1', readings: [{ channel: ch!.id, ts: 1_700_000_000_000, v: 4.5 }] });
+  });
+
+  it('creates a bare channel for readings that arrive before their metadata, and fills it in later', async () => {
+    await ingest.handle(node, 'telemetry', json({ v: 1, readings: [{ seq: 1, ch: 'x/1', ts: 1_700_000_000_000, v: 1 }] }));
+    expect((await store.listChannels(node.id))[0]).toMatchObject({ key: 'x/1', unit: '' });
+    await ingest.handle(node, 'telemetry', json({ v: 1, channels: { 'x/1': meta }, readings: [{ seq: 2, ch: 'x/1', ts: 1_700_000_001_000, v: 2 }] }));
+    expect((await store.listChannels(node.id))[0]).toMatchObject({ key: 'x/1', unit: '°C', label: 'fridge' });
+  });
+
+  it('pushes nothing live for a redelivered batch', async () => {
+    const batch = json({ v: 1, readings: [{ seq: 1, ch: 'x/1', ts: 1_700_000_000_000, v: 1 }] });
+    await ingest.handle(node, 'telemetry', batch);
+    const before = pushed.filter((m) => m.type === 'readings').length;
+    await ingest.handle(node, 'telemetry', batch);
+    expect(pushed.filter((m) => m.type === 'readings')).toHaveLength(before);
+    expect((await store.getNodeStats(node.id)).readings_duplicate).toBe(1);
+  });
+
+  it.each([
+    ['not JSON', Buffer.from('{"v":1,'), /not valid JSON/],
+    ['a wrong version', json({ v: 2, readings: [] }), /telemetry: v:/],
+    ['a non-numeric value', json({ v: 1, readings: [{ seq: 1, ch: 'a/b', ts: 1_700_000_000_000, v: 'warm' }] }), /readings\.0\.v/],
+    ['a negative seq', json({ v: 1, readings: [{ seq: -1, ch: 'a/b', ts: 1_700_000_000_000, v: 1 }] }), /readings\.0\.seq/],
+    ['a bad channel key', json({ v: 1, readings: [{ seq: 1, ch: '../etc', ts: 1_700_000_000_000, v: 1 }] }), /readings\.0\.ch/],
+  ])('rejects and counts %s, storing nothing', async (_name, payload, reason) => {
+    const out = await ingest.handle(node, 'telemetry', payload);
+    expect(out.accepted).toBe(false);
+    const stats = await store.getNodeStats(node.id);
+    expect(stats.messages_rejected).toBe(1);
+    expect(stats.last_reject_reason).toMatch(reason);
+    expect(await store.countReadings(node.id)).toBe(0);
+  });
+
+  it('records status: online with details, then offline from the last-will', async () => {
+    await ingest.handle(node, 'status', json({ v: 1, state: 'online', agent_version: '1.2.3', hostname: 'pi-fridge' }));
+    let row = await store.getNodeById(node.id);
+    expect(row?.online).toBe(true);
+    expect(JSON.parse(row!.status_json!)).toMatchObject({ agent_version: '1.2.3', hostname: 'pi-fridge' });
+    await ingest.handle(node, 'status', json({ v: 1, state: 'offline' }));
+    row = await store.getNodeById(node.id);
+    expect(row?.online).toBe(false);
+    expect(JSON.parse(row!.status_json!)).toMatchObject({ agent_version: '1.2.3' });
+    expect(pushed.filter((m) => m.type === 'status').map((m) => m.type === 'status' && m.online)).toEqual([true, false]);
+  });
+
+  it('marks a channel unavailable from an event and available again', async () => {
+    await ingest.handle(node, 'telemetry', json({ v: 1, channels: { 'd/1': meta }, readings: [{ seq: 1, ch: 'd/1', ts: 1_700_000_000_000, v: 1 }] }));
+    await ingest.handle(node, 'events', json({ v: 1, events: [{ ts: 1_700_000_000_500, type: 'channel_unavailable', ch: 'd/1', message: 'crc=00 NO' }] }));
+    expect((await store.listChannels(node.id))[0]).toMatchObject({ available: false, error: 'crc=00 NO' });
+    await ingest.handle(node, 'events', json({ v: 1, events: [{ ts: 1_700_000_001_000, type: 'channel_available', ch: 'd/1' }] }));
+    expect((await store.listChannels(node.id))[0]).toMatchObject({ available: true, error: null });
+  });
+});
