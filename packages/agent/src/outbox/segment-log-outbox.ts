@@ -27,7 +27,7 @@
  *   stats().dropped (persisted in state.json) and reported through onDrop.
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ErrorCode, MaError } from '@ma/protocol';
 import { fsyncDir, isDiskFull } from './durable-file.js';
 import { acquireLock, type OutboxLock } from './outbox-lock.js';
@@ -170,7 +170,11 @@ class SegmentLogOutbox implements Outbox {
   async open(): Promise<void> {
     if (this.state !== 'new') throw new MaError(ErrorCode.Internal, `outbox ${this.dir} was already opened`);
     this.state = 'opening';
-    await mkdir(this.segDir, { recursive: true });
+    if ((await mkdir(this.segDir, { recursive: true })) !== undefined) {
+      // Newly created: make the directories themselves durable before anything is acknowledged.
+      await fsyncDir(this.dir);
+      await fsyncDir(dirname(this.dir));
+    }
     const lock = await acquireLock(this.dir);
     if (lock.tookOverFrom) this.log.warn({ dir: this.dir, stalePid: lock.tookOverFrom.pid }, 'outbox: took over a stale lock');
     try {
@@ -239,7 +243,11 @@ class SegmentLogOutbox implements Outbox {
     this.state = 'closing';
     clearTimeout(this.flushTimer);
     clearTimeout(this.retryTimer);
-    await this.exclusive(() => this.flushPending());
+    // Write what is pending; while degraded that takes one slice per attempt, until one fails.
+    for (let before = Infinity; this.pending.length > 0 && this.pending.length < before; ) {
+      before = this.pending.length;
+      await this.exclusive(() => this.flushPending());
+    }
     this.state = 'closed';
     await this.exclusive(async () => {
       const lost = this.pending.splice(0);
