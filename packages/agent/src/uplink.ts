@@ -107,7 +107,16 @@ export class Uplink {
     client.publish(topics.status(this.opts.node), JSON.stringify(status), { qos: 1, retain: true });
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops after giving in-flight and queued readings a short chance to be acknowledged; what
+   * is still unsent stays in the outbox and goes out after the next start.
+   */
+  async stop(drainMs = 2000): Promise<void> {
+    const deadline = Date.now() + drainMs;
+    while (this.#state === 'online' && this.deps.outbox.stats().pending > 0 && Date.now() < deadline) {
+      this.notify();
+      await new Promise((r) => setTimeout(r, 25));
+    }
     this.#stopped = true;
     this.#state = 'stopped';
     clearTimeout(this.#reconnectTimer);

@@ -35,7 +35,8 @@ import { writeAckedCursor, writeDropState } from './outbox-state.js';
 import type { Outbox, OutboxEntry, OutboxRecord, OutboxStats } from './outbox.js';
 import { encodeRecord, toRecord } from './record-format.js';
 import { recoverLog, unackedIn, unlinkIfExists, type OutboxLogger, type SegmentInfo } from './recover-log.js';
-import { readSegmentRecords, segmentFileName, segmentsDir } from './segment-files.js';
+import { segmentFileName, segmentsDir } from './segment-files.js';
+import { SegmentReader } from './segment-reader.js';
 
 export type { OutboxLogger } from './recover-log.js';
 
@@ -71,7 +72,6 @@ const DISK_FULL_RETRY_MS = 1000;
 const DEGRADED_SLICE_BYTES = 256 * 1024;
 const NEARLY_FULL_PCT = 80;
 const NEARLY_FULL_REARM_PCT = 70;
-const POSITION_CACHE_SIZE = 8;
 
 export function createSegmentLogOutbox(options: SegmentLogOutboxOptions): Outbox {
   return new SegmentLogOutbox(options);
@@ -141,9 +141,7 @@ class SegmentLogOutbox implements Outbox {
   /** Serialises flushes, reads, acks and close: one file operation sequence at a time. */
   private tail: Promise<unknown> = Promise.resolve();
 
-  private readHandle: { path: string; fh: FileHandle } | undefined;
-  /** Where the record after `seq` starts, for the seqs the last few reads ended at. */
-  private readonly positions = new Map<number, { path: string; offset: number }>();
+  private readonly reader: SegmentReader;
 
   constructor(options: SegmentLogOutboxOptions) {
     this.dir = options.dir;
@@ -153,6 +151,7 @@ class SegmentLogOutbox implements Outbox {
     this.fsyncIntervalMs = options.fsyncIntervalMs ?? 200;
     this.memoryBufferMax = options.memoryBufferMax ?? 10_000;
     this.log = options.log ?? silent;
+    this.reader = new SegmentReader(this.log);
     this.fs = options.fsImpl ?? defaultFs;
     this.onDrop = options.onDrop;
     this.onNearlyFull = options.onNearlyFull;
@@ -259,7 +258,7 @@ class SegmentLogOutbox implements Outbox {
       if (this.dropStateDirty) await this.persistDropState();
       await this.active?.fh.close();
       this.active = undefined;
-      await this.closeReadHandle();
+      await this.reader.close();
     });
     await this.lock?.release();
     this.lock = undefined;
@@ -496,73 +495,8 @@ class SegmentLogOutbox implements Outbox {
   // ---- reading and acking -------------------------------------------------------------------
 
   private async readDurable(afterSeq: number, max: number): Promise<OutboxRecord[]> {
-    const out: OutboxRecord[] = [];
-    if (max <= 0 || afterSeq >= this.persistedSeq || this.segments.length === 0) return out;
-    let { index, offset } = this.startPosition(afterSeq);
-    const cached = offset > 0;
-    let end: { path: string; offset: number } | undefined;
-    for (; index < this.segments.length && out.length < max; index++, offset = 0) {
-      const seg = this.segments[index] as SegmentInfo;
-      if (offset >= seg.bytes) continue;
-      const fh = await this.readHandleFor(seg.path);
-      const avg = seg.count > 0 ? seg.bytes / seg.count : 128;
-      const chunkBytes = cached ? clamp((max - out.length) * avg, 4096, 1 << 20) : 256 * 1024;
-      for await (const item of readSegmentRecords(fh, offset, seg.bytes, chunkBytes)) {
-        if (item.kind === 'corrupt') {
-          this.log.error({ segment: seg.path, offset: item.offset, reason: item.reason }, 'outbox: unreadable record; skipping the rest of this segment');
-          break;
-        }
-        if (item.kind === 'unparseable') {
-          this.log.error({ segment: seg.path, offset: item.offset }, 'outbox: record with a valid checksum is not a record; skipping it');
-          continue;
-        }
-        if (item.record.seq <= afterSeq) continue;
-        out.push(item.record);
-        end = { path: seg.path, offset: item.end };
-        if (out.length >= max) break;
-      }
-    }
-    const last = out.at(-1);
-    if (last && end) {
-      this.positions.set(last.seq, end);
-      if (this.positions.size > POSITION_CACHE_SIZE) this.positions.delete(this.positions.keys().next().value as number);
-    }
-    return out;
-  }
-
-  /** The segment and byte offset to start reading after `afterSeq`: cached, or segment start. */
-  private startPosition(afterSeq: number): { index: number; offset: number } {
-    const cached = this.positions.get(afterSeq);
-    if (cached) {
-      const index = this.segments.findIndex((s) => s.path === cached.path);
-      if (index >= 0) return { index, offset: cached.offset };
-    }
-    // Binary search: the last segment whose firstSeq <= afterSeq + 1.
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    let found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if ((this.segments[mid] as SegmentInfo).firstSeq <= afterSeq + 1) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return { index: found, offset: 0 };
-  }
-
-  private async readHandleFor(path: string): Promise<FileHandle> {
-    if (this.readHandle?.path === path) return this.readHandle.fh;
-    await this.closeReadHandle();
-    const fh = await open(path, 'r');
-    this.readHandle = { path, fh };
-    return fh;
-  }
-
-  private async closeReadHandle(): Promise<void> {
-    const h = this.readHandle;
-    this.readHandle = undefined;
-    await h?.fh.close();
+    if (max <= 0 || afterSeq >= this.persistedSeq) return [];
+    return this.reader.read(this.segments, afterSeq, max);
   }
 
   private async ackDurably(seq: number): Promise<void> {
@@ -598,7 +532,7 @@ class SegmentLogOutbox implements Outbox {
       await this.active.fh.close();
       this.active = undefined;
     }
-    if (this.readHandle?.path === seg.path) await this.closeReadHandle();
+    await this.reader.forget(seg.path);
     await unlinkIfExists(seg.path);
     this.segments.splice(this.segments.indexOf(seg), 1);
     this.totalBytes -= seg.bytes;
@@ -623,8 +557,4 @@ class SegmentLogOutbox implements Outbox {
       this.log.error({ hook: name, err: e }, 'outbox: a hook threw; ignoring it');
     }
   }
-}
-
-function clamp(x: number, lo: number, hi: number): number {
-  return Math.min(Math.max(Math.round(x), lo), hi);
 }
