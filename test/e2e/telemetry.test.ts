@@ -107,6 +107,22 @@ describe('telemetry backbone, end to end with real processes', () => {
     expect(back.error).toBeNull();
   });
 
+  it('marks an unplugged probe unavailable and picks it up again when it is plugged back in', async () => {
+    await sysfs.removeDs18b20(FRIDGE);
+    const gone = await eventually(async () => {
+      const { channels } = await getJson<ChannelListResponse>(`${server.url}/api/v1/channels?node=lab-fridges`);
+      const c = channels.find((x) => x.key === `ds18b20/${FRIDGE}`);
+      return c && !c.available ? c : undefined;
+    });
+    expect(gone.error).toBeTruthy();
+    await sysfs.addDs18b20(FRIDGE, { milliC: 5125, format: 'temperature' });
+    await eventually(async () => {
+      const { channels } = await getJson<ChannelListResponse>(`${server.url}/api/v1/channels?node=lab-fridges`);
+      const c = channels.find((x) => x.key === `ds18b20/${FRIDGE}`);
+      return c?.available && c.last_value === 5.125;
+    });
+  });
+
   it('shows the node offline once its agent stops', async () => {
     await agent!.stop();
     agent = undefined;

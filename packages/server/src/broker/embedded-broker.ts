@@ -13,6 +13,7 @@ import type { StatCounter } from '../store/store.js';
 // aedes is CommonJS whose module.exports is the constructor; its typings describe an ES
 // default export that does not exist at run time, so load it the CommonJS way.
 const createAedes = createRequire(import.meta.url)('aedes') as (opts: AedesOptions) => AedesInstance;
+import { RejectLog } from '../ingest/reject-log.js';
 import { verifyToken } from './credentials.js';
 
 /** What the broker needs from the rest of the server. */
@@ -44,8 +45,11 @@ export class EmbeddedBroker {
   readonly #identities = new WeakMap<Client, NodeIdentity>();
   readonly #connected = new Map<string, Client>();
   #tcp: net.Server | undefined;
+  /** Refusals are counted every time but logged once per node and reason, so a misconfigured node cannot flood the log. */
+  readonly #refusals: RejectLog;
 
   constructor(private readonly deps: BrokerDeps) {
+    this.#refusals = new RejectLog(deps.log);
     this.#aedes = createAedes({
       authenticate: (client, username, password, done) => {
         void this.#authenticate(client, username, password).then(
@@ -63,8 +67,10 @@ export class EmbeddedBroker {
       authorizeSubscribe: (client, sub, done) => {
         const id = this.#identities.get(client);
         if (id && isFilterInNodeSubtree(id.name, sub.topic)) return done(null, sub);
-        if (id) void this.deps.countRefusal(id.id, 'publishes_refused', `subscribe outside own topics: ${sub.topic}`);
-        this.deps.log.warn({ node: id?.name, topic: sub.topic }, 'refused subscription outside the node subtree');
+        if (id) {
+          void this.deps.countRefusal(id.id, 'publishes_refused', `subscribe outside own topics: ${sub.topic}`);
+          this.#refusals.reject(id.name, `subscription outside the node subtree: ${sub.topic}`);
+        }
         // A null subscription makes aedes answer SUBACK 0x80 (failure) without disconnecting.
         return done(null, null);
       },
@@ -132,12 +138,12 @@ export class EmbeddedBroker {
     if (!username) throw new Error('a node name is required as the MQTT username');
     const node = await this.deps.findNode(username);
     if (!node) {
-      this.deps.log.warn({ username, client: client.id }, 'MQTT connect refused: unknown node');
+      this.#refusals.reject(username, 'MQTT connect refused: unknown node');
       throw new Error('unknown node');
     }
     if (!verifyToken(password, node.credential_hash)) {
       await this.deps.countRefusal(node.id, 'auth_failures', 'wrong credential on connect');
-      this.deps.log.warn({ node: node.name, client: client.id }, 'MQTT connect refused: wrong credential');
+      this.#refusals.reject(node.name, 'MQTT connect refused: wrong credential');
       throw new Error('wrong credential');
     }
     const identity = { id: node.id, name: node.name };
@@ -155,7 +161,7 @@ export class EmbeddedBroker {
     if (!parsed) {
       const reason = `publish to a topic outside the node's own subtree: ${topic}`;
       await this.deps.countRefusal(id.id, 'publishes_refused', reason);
-      this.deps.log.warn({ node: id.name, topic }, 'refused publish; disconnecting the client');
+      this.#refusals.reject(id.name, `${reason}; the connection is closed`);
       // MQTT 3.1.1 has no negative PUBACK: refusing means closing the connection.
       throw new Error(reason);
     }

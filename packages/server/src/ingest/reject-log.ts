@@ -15,7 +15,9 @@ export class RejectLog {
   reject(node: string, reason: string, now = Date.now()): void {
     const prev = this.#last.get(node);
     if (prev && prev.reason === reason && now - prev.at < this.quietMs) return;
+    // Keys can come from unauthenticated usernames: bound the memory they can take.
+    if (this.#last.size >= 10_000) this.#last.clear();
     this.#last.set(node, { reason, at: now });
-    this.log.warn({ node, reason }, 'rejected message from node (further identical rejections are counted, not logged)');
+    this.log.warn({ node, reason }, 'refused by the server (repeats of the same reason are counted, not logged)');
   }
 }
