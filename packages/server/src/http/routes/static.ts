@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import { ErrorCode } from '@ma/protocol';
+import type { FastifyInstance } from 'fastify';
+
+export function defaultWebDist(): string | undefined {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // packages/server/dist/http/routes -> packages/web/dist
+  const candidate = path.resolve(here, '../../../../web/dist');
+  return existsSync(path.join(candidate, 'index.html')) ? candidate : undefined;
+}
+
+/** Serves the dashboard with an SPA fallback: deep links load index.html, API misses stay JSON 404s. */
+export async function registerStaticRoutes(app: FastifyInstance, webDistDir: string | undefined): Promise<void> {
+  if (!webDistDir) {
+    app.get('/', async (_req, reply) =>
+      reply.type('text/plain').send('Monitor Actuator server is running. The dashboard is not built: run `npm run build` at the repository root.\n'),
+    );
+    return;
+  }
+  await app.register(fastifyStatic, { root: webDistDir, wildcard: false, maxAge: '1h' });
+  app.setNotFoundHandler((req, reply) => {
+    if (req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/mqtt')) {
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    }
+    return reply.status(404).send({ error: { code: ErrorCode.NotFound, message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+}
