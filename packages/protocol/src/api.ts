@@ -43,8 +43,10 @@ export interface ChannelSummary {
   driver: string;
   quantity: string | null;
   unit: string;
-  /** Human label: config label, else the key. */
+  /** Human label: the label people set (`user_label`), else the agent's config label, else the key. */
   label: string;
+  /** The label set on the dashboard or with `PATCH /api/v1/channels/:id`; null when none. */
+  user_label: string | null;
   labels: Record<string, string>;
   available: boolean;
   error: string | null;

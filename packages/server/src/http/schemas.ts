@@ -46,6 +46,7 @@ export const channelSchema = {
     quantity: nullable('string'),
     unit: { type: 'string' },
     label: { type: 'string' },
+    user_label: nullable('string'),
     labels: { type: 'object', additionalProperties: { type: 'string' } },
     available: { type: 'boolean' },
     error: nullable('string'),

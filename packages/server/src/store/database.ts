@@ -12,6 +12,7 @@ export interface Database {
   readings: ReadingsTable;
   readings_1m: RollupTable;
   readings_1h: RollupTable;
+  node_connections: NodeConnectionsTable;
 }
 
 /** A column the database fills in when the insert leaves it out. */
@@ -48,6 +49,8 @@ export interface ChannelsTable {
   quantity: string | null;
   unit: string;
   label: string | null;
+  /** set by people on the dashboard; wins over the agent's `label` */
+  user_label: Defaulted<string | null>;
   labels_json: string;
   available: Defaulted<SqlBool>;
   error: string | null;
@@ -75,3 +78,10 @@ export interface RollupTable {
 }
 
 export type RollupTableName = 'readings_1m' | 'readings_1h';
+
+/** One online/offline transition of a node (only changes are stored). */
+export interface NodeConnectionsTable {
+  node_id: number;
+  at: number;
+  online: SqlBool;
+}

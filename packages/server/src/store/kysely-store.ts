@@ -6,7 +6,8 @@ import { HOUR, MINUTE, chooseBucketMs, clampPoints, planBuckets } from './downsa
 import { runMigrations } from './migrations.js';
 import { latestPerChannel, rollUp } from './rollup.js';
 import { toStorageError } from './storage-errors.js';
-import type { ChannelRow, InsertResult, NodeRow, ReadingInput, StatCounter, Store } from './store.js';
+import { listConnectionEvents, readRawReadings, setChannelUserLabel, setOnlineRecordingChange } from './dashboard-queries.js';
+import type { ChannelRow, ConnectionEvent, InsertResult, NodeRow, RawReading, ReadingInput, StatCounter, Store } from './store.js';
 
 /**
  * Rows per multi-row statement. SQLite allows 32766 bound parameters per statement,
@@ -136,17 +137,13 @@ export class KyselyStore implements Store {
   }
 
   setNodeStatus(nodeId: number, update: { online: boolean; last_seen?: number; status_json?: string }): Promise<void> {
-    return this.#guard(`set the status of node ${nodeId}`, async () => {
-      await this.#db
-        .updateTable('nodes')
-        .set({
-          online: this.#bool(update.online),
-          ...(update.last_seen !== undefined && { last_seen: update.last_seen }),
-          ...(update.status_json !== undefined && { status_json: update.status_json }),
-        })
-        .where('id', '=', nodeId)
-        .execute();
-    });
+    return this.#guard(`set the status of node ${nodeId}`, () =>
+      setOnlineRecordingChange(this.#db, (v) => this.#bool(v), nodeId, update, update.last_seen ?? Date.now()),
+    );
+  }
+
+  listConnectionEvents(nodeId: number, from: number, to: number): Promise<ConnectionEvent[]> {
+    return this.#guard(`read the connection history of node ${nodeId}`, () => listConnectionEvents(this.#db, nodeId, from, to));
   }
 
   /** Moves `last_seen` forward only, so a late message cannot make a node look older. */
@@ -311,6 +308,13 @@ export class KyselyStore implements Store {
         .set({ available: this.#bool(available), error })
         .where('id', '=', channelId)
         .execute();
+    });
+  }
+
+  setChannelUserLabel(channelId: number, label: string | null): Promise<ChannelRow | undefined> {
+    return this.#guard(`set the label of channel ${channelId}`, async () => {
+      const row = await setChannelUserLabel(this.#db, channelId, label);
+      return row && toChannelRow(row);
     });
   }
 
@@ -487,6 +491,10 @@ export class KyselyStore implements Store {
       .where('bucket_ts', '<', to)
       .groupBy(bucket)
       .execute();
+  }
+
+  readRawReadings(channelId: number, from: number, to: number, limit: number, after?: { ts: number; seq: number }): Promise<RawReading[]> {
+    return this.#guard(`read readings of channel ${channelId}`, () => readRawReadings(this.#db, channelId, from, to, limit, after));
   }
 
   countReadings(nodeId?: number): Promise<number> {

@@ -103,6 +103,21 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
         }
       },
     },
+    // Dashboard (issue #4): a label people set that the agent's metadata never overwrites, and
+    // each node's online/offline transitions, so the node page can show connection history.
+    '0003_dashboard_channel_labels_connections': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('channels').addColumn('user_label', 'text').execute();
+        await db.schema
+          .createTable('node_connections')
+          .addColumn('node_id', 'integer', (c) => c.notNull().references('nodes.id').onDelete('cascade'))
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('online', bool, (c) => c.notNull())
+          .addPrimaryKeyConstraint('node_connections_pk', ['node_id', 'at', 'online'])
+          .modifyEnd(withoutRowid)
+          .execute();
+      },
+    },
   };
 }
 

@@ -27,6 +27,8 @@ export interface ChannelRow {
   quantity: string | null;
   unit: string;
   label: string | null;
+  /** Set by people (dashboard, API); wins over `label`, which the agent's metadata overwrites. */
+  user_label: string | null;
   /** JSON object text. */
   labels_json: string;
   available: boolean;
@@ -50,6 +52,19 @@ export interface InsertResult {
   insertedRows: ReadingInput[];
 }
 
+/** A node went online or offline at `at`. */
+export interface ConnectionEvent {
+  at: number;
+  online: boolean;
+}
+
+/** One raw reading as exported (CSV). */
+export interface RawReading {
+  seq: number;
+  ts: number;
+  value: number;
+}
+
 export type StatCounter = keyof Omit<NodeStats, 'last_reject_reason' | 'last_reject_at'>;
 
 export interface Store {
@@ -64,7 +79,13 @@ export interface Store {
   getNodeById(id: number): Promise<NodeRow | undefined>;
   listNodes(): Promise<NodeRow[]>;
   setNodeCredential(nodeId: number, credential_hash: string): Promise<void>;
+  /** Sets the node's status; a change of `online` is also recorded as a connection event. */
   setNodeStatus(nodeId: number, update: { online: boolean; last_seen?: number; status_json?: string }): Promise<void>;
+  /**
+   * The node's online/offline transitions in [from, to), oldest first, preceded by the last one
+   * before `from` (so the state at `from` is known).
+   */
+  listConnectionEvents(nodeId: number, from: number, to: number): Promise<ConnectionEvent[]>;
   touchNode(nodeId: number, last_seen: number): Promise<void>;
 
   /** Adds to per-node counters (persisted, survive restarts). */
@@ -78,6 +99,8 @@ export interface Store {
   listChannels(nodeId?: number): Promise<ChannelRow[]>;
   getChannel(id: number): Promise<ChannelRow | undefined>;
   setChannelHealth(channelId: number, available: boolean, error: string | null): Promise<void>;
+  /** Sets (or with null, clears) the people-given label. Returns the updated row, undefined if no such channel. */
+  setChannelUserLabel(channelId: number, label: string | null): Promise<ChannelRow | undefined>;
 
   /**
    * Stores readings idempotently: a `(node, seq)` already stored is ignored (counted as a
@@ -92,6 +115,12 @@ export interface Store {
    * least that wide.
    */
   queryReadings(channelId: number, from: number, to: number, points: number): Promise<SeriesResponse>;
+
+  /**
+   * Raw readings of a channel in [from, to), in (ts, seq) order, at most `limit`, strictly after
+   * the `after` cursor (the last row of the previous page) when given: for streaming exports.
+   */
+  readRawReadings(channelId: number, from: number, to: number, limit: number, after?: { ts: number; seq: number }): Promise<RawReading[]>;
 
   countReadings(nodeId?: number): Promise<number>;
 }
