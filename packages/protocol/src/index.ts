@@ -3,3 +3,4 @@ export * from './schemas.js';
 export * from './errors.js';
 export * from './config-validation.js';
 export * from './api.js';
+export * from './dashboard-api.js';

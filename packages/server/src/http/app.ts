@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { HttpContext, type HttpDeps } from './context.js';
 import { collectOpenApi } from './openapi.js';
 import { registerChannelRoutes } from './routes/channels.js';
+import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerWebSocketRoutes } from './routes/live.js';
 import { registerNodeRoutes } from './routes/nodes.js';
@@ -44,6 +45,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerNodeRoutes(app, ctx);
   registerChannelRoutes(app, ctx);
   registerReadingRoutes(app, ctx);
+  registerDashboardRoutes(app, ctx);
   registerWebSocketRoutes(app, ctx);
   await registerStaticRoutes(app, deps.webDistDir);
   return app;

@@ -1,0 +1,44 @@
+import { ErrorCode, MaError, type ChannelSummary, type UpdateChannelRequest } from '@ma/protocol';
+import type { FastifyInstance } from 'fastify';
+import { doc, type HttpContext } from '../context.js';
+import { channelSchema, errorSchema } from '../schemas.js';
+import { toChannelSummary } from '../views.js';
+
+export const MAX_LABEL_LENGTH = 80;
+
+export function registerChannelEditRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const { deps } = ctx;
+  app.patch<{ Params: { id: number }; Body: UpdateChannelRequest }>(
+    '/api/v1/channels/:id',
+    {
+      schema: doc({
+        summary: "Set a channel's label (admin); null or empty returns to the agent's label",
+        tags: ['channels'],
+        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+        body: {
+          type: 'object',
+          properties: { label: { type: ['string', 'null'], maxLength: MAX_LABEL_LENGTH } },
+          required: ['label'],
+          additionalProperties: false,
+        },
+        response: { 200: channelSchema, '4xx': errorSchema },
+      }),
+    },
+    async (req): Promise<ChannelSummary> => {
+      // The users issue replaces this with a per-node admin grant check.
+      ctx.requireAdmin(req);
+      const raw = req.body.label;
+      const label = raw === null ? null : raw.trim();
+      if (label !== null && /[\u0000-\u001f\u007f]/.test(label)) {
+        throw new MaError(ErrorCode.InputInvalid, `body.label: got ${JSON.stringify(raw)}, expected text without control characters`);
+      }
+      const row = await deps.store.setChannelUserLabel(req.params.id, label === '' ? null : label);
+      if (row === undefined) throw new MaError(ErrorCode.NotFound, `no channel with id ${req.params.id}`);
+      const node = await deps.store.getNodeById(row.node_id);
+      const summary = toChannelSummary(row, node?.name ?? String(row.node_id));
+      // Every open dashboard picks up the new label at once.
+      deps.live.publish({ type: 'channel', channel: summary });
+      return summary;
+    },
+  );
+}
