@@ -74,6 +74,11 @@ export class KyselyStore implements Store {
     }
   }
 
+  /** The connection, for repositories of other concepts (users, grants, audit) that share the database. */
+  get kysely(): Kysely<Database> {
+    return this.#db;
+  }
+
   async migrate(): Promise<void> {
     await this.#guard('migrate the database', () => runMigrations(this.#db as Kysely<unknown>, this.dialect));
   }

@@ -1,5 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import { ErrorCode, MaError } from '@ma/protocol';
+import { authMigration } from '../auth/auth-migration.js';
 import type { SqlDialectName } from './dialect.js';
 
 /**
@@ -118,6 +119,8 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
           .execute();
       },
     },
+    // Users, grants, sessions, API and enrollment tokens, audit log (issue #5): see auth/auth-migration.ts.
+    '0004_auth_users_grants_tokens_audit': authMigration(dialect),
   };
 }
 
