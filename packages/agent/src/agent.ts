@@ -2,12 +2,13 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChannelMeta } from '@ma/protocol';
+import { SystemClock, type ClockSource } from './clock/clock-source.js';
 import type { LoadedAgentConfig } from './config/load.js';
 import type { DriverInstance } from './drivers/driver.js';
 import { getDriver } from './drivers/registry.js';
 import type { Logger } from './logger.js';
 import { AGENT_VERSION, bootId, primaryIp } from './node-info.js';
-import type { Outbox } from './outbox/outbox.js';
+import type { Outbox, OutboxEntry } from './outbox/outbox.js';
 import { createSegmentLogOutbox } from './outbox/segment-log-outbox.js';
 import { Scheduler } from './scheduler.js';
 import { Uplink } from './uplink.js';
@@ -16,6 +17,7 @@ export interface RunningAgent {
   outbox: Outbox;
   scheduler: Scheduler;
   uplink: Uplink;
+  clock: ClockSource;
   drivers: Array<{ id: string; instance: DriverInstance }>;
   stop(): Promise<void>;
 }
@@ -29,22 +31,39 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
   const startedAt = Date.now();
   const boot = bootId();
   const abort = new AbortController();
+  const syncCheck = config.clock.sync_check;
+  const clock = new SystemClock({
+    check: 'file' in syncCheck ? { file: path.resolve(path.dirname(loaded.file), syncCheck.file) } : syncCheck,
+    intervalMs: config.clock.check_interval,
+    log: log.child({ name: 'agent.clock' }),
+    onChange: () => {
+      // Held readings can go now (or must wait): wake the uplink and refresh the status.
+      uplink.notify();
+      uplink.publishStatus();
+    },
+  });
   const outbox = createSegmentLogOutbox({
     dir: path.join(loaded.dataDir, 'outbox'),
     maxBytes: config.outbox.max_bytes,
     segmentBytes: config.outbox.segment_bytes,
     fsyncIntervalMs: config.outbox.fsync_interval,
+    retainAcked: config.outbox.retain_acked,
+    nearlyFullPct: config.outbox.disk_low_pct,
     log: log.child({ name: 'agent.outbox' }),
+    onNearlyFull: (pct) => {
+      uplink.publishEvent({ ts: clock.wallNow(), type: 'disk_low', message: `outbox ${Math.round(pct)}% full of unsent readings; the oldest are dropped (counted) at 100%` });
+    },
     onDrop: (count, firstSeq, lastSeq) => {
       log.error({ count, firstSeq, lastSeq }, 'outbox full: dropped the oldest unsent readings');
       uplink.publishEvent({ ts: Date.now(), type: 'agent_fault', message: `outbox full: dropped ${count} unsent readings (seq ${firstSeq}..${lastSeq})` });
     },
   });
   await outbox.open();
+  await clock.start();
 
   const drivers = loaded.drivers.map((d) => ({
     id: d.id,
-    instance: getDriver(d.id).create(d.config, { log: log.child({ name: `agent.driver.${d.id}` }), now: Date.now }),
+    instance: getDriver(d.id).create(d.config, { log: log.child({ name: `agent.driver.${d.id}` }), now: () => clock.wallNow() }),
   }));
 
   const channelMeta = (): Record<string, ChannelMeta> => {
@@ -63,7 +82,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
   };
 
   const ca = config.server.ca_file ? await readFile(path.resolve(path.dirname(loaded.file), config.server.ca_file)) : undefined;
-  const uplink = new Uplink(
+  const uplink: Uplink = new Uplink(
     {
       node: config.node,
       url: config.server.mqtt_url,
@@ -75,19 +94,32 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
       heartbeatMs: config.uplink.heartbeat,
       reconnectMinMs: config.uplink.reconnect_min,
       reconnectMaxMs: config.uplink.reconnect_max,
+      liveIntervalMs: config.uplink.live_interval,
     },
     {
       outbox,
       log: log.child({ name: 'agent.uplink' }),
       channelMeta,
+      clock,
+      ...(boot ? { bootId: boot } : {}),
       statusDetails: () => {
         const s = outbox.stats();
+        const fault = uplink.lastFault;
         return {
           agent_version: AGENT_VERSION,
           hostname: os.hostname(),
           started_at: startedAt,
           channels: scheduler.health(),
-          outbox: { pending: s.pending, dropped: s.dropped },
+          outbox: {
+            pending: s.pending,
+            dropped: s.dropped,
+            last_seq: s.lastSeq,
+            acked_seq: s.ackedSeq,
+            bytes: s.bytes,
+            ...(s.degraded ? { degraded: s.degraded } : {}),
+          },
+          clock_synced: clock.isSynced(),
+          ...(fault ? { last_fault: fault } : {}),
           ...(boot ? { boot_id: boot } : {}),
           ...(primaryIp() ? { ip: primaryIp() } : {}),
         };
@@ -97,7 +129,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
 
   // Readings sampled in the same tick go to the outbox together; concurrent appends are
   // fine because the outbox assigns seqs in call order and shares one fsync between them.
-  let pending: Array<{ ch: string; ts: number; v: number }> = [];
+  let pending: OutboxEntry[] = [];
   const inFlightAppends = new Set<Promise<unknown>>();
   const flush = (): void => {
     const entries = pending;
@@ -112,7 +144,10 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
   const scheduler = new Scheduler(
     {
       reading: (r) => {
-        if (pending.push(r) === 1) setImmediate(flush);
+        // Before the clock is synchronised, the reading also carries the boot id and the
+        // monotonic time of its sample, so the uplink can map it to true wall time later.
+        const entry: OutboxEntry = clock.isSynced() || !boot ? r : { ...r, sync: false, boot, mono: clock.monoNow() - (clock.wallNow() - r.ts) };
+        if (pending.push(entry) === 1) setImmediate(flush);
       },
       health: (key, health) => {
         uplink.publishEvent({
@@ -128,6 +163,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
       },
     },
     log.child({ name: 'agent.scheduler' }),
+    () => clock.wallNow(),
   );
 
   await scheduler.start(drivers, abort.signal, config.rediscover_interval);
@@ -138,9 +174,11 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
     outbox,
     scheduler,
     uplink,
+    clock,
     drivers,
     stop: async () => {
       abort.abort();
+      clock.stop();
       await scheduler.stop();
       if (pending.length > 0) flush();
       await Promise.all(inFlightAppends);

@@ -8,6 +8,7 @@ import {
 } from '@ma/protocol';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { Backoff } from './backoff.js';
+import { correctTimestamp, type ClockSource } from './clock/clock-source.js';
 import type { Logger } from './logger.js';
 import type { Outbox, OutboxRecord } from './outbox/outbox.js';
 import { classifyConnectError, type UplinkState } from './uplink-state.js';
@@ -24,6 +25,16 @@ export interface UplinkOptions {
   heartbeatMs: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** While a backlog drains, the newest readings are also sent this often (0 = never). */
+  liveIntervalMs?: number;
+}
+
+/** The last time delivery failed, and why; kept after recovery so the status can show it. */
+export interface UplinkFault {
+  state: UplinkState;
+  message: string;
+  since: number;
+  until?: number;
 }
 
 export interface UplinkDeps {
@@ -33,6 +44,9 @@ export interface UplinkDeps {
   channelMeta(): Record<string, ChannelMeta>;
   /** The status details published (retained) on connect and every heartbeat. */
   statusDetails(): Omit<Status, 'v' | 'state'>;
+  /** Maps readings taken before the clock was synchronised; absent = send ts as stored. */
+  clock?: Pick<ClockSource, 'isSynced' | 'wallNow' | 'monoNow'>;
+  bootId?: string;
 }
 
 interface InFlight {
@@ -63,6 +77,11 @@ export class Uplink {
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #events: NodeEvent[] = [];
   #stopped = false;
+  #fault: UplinkFault | undefined;
+  /** Highest seq sent by the live lane on this connection. */
+  #liveSentSeq = 0;
+  #lastLiveAt = 0;
+  #loggedHold = false;
   readonly #backoff: Backoff;
 
   constructor(
@@ -74,6 +93,11 @@ export class Uplink {
 
   get state(): UplinkState {
     return this.#state;
+  }
+
+  /** The current or most recent delivery fault. */
+  get lastFault(): UplinkFault | undefined {
+    return this.#fault ? { ...this.#fault } : undefined;
   }
 
   start(): void {
@@ -137,6 +161,12 @@ export class Uplink {
 
   #setState(state: UplinkState, detail?: string): void {
     this.#state = state;
+    const now = Date.now();
+    if (state === 'tls_error' || state === 'auth_error' || state === 'offline') {
+      if (!this.#fault || this.#fault.until !== undefined || this.#fault.state !== state) this.#fault = { state, message: (detail ?? '').slice(0, 512), since: now };
+    } else if (state === 'online' && this.#fault && this.#fault.until === undefined) {
+      this.#fault.until = now;
+    }
     if (state === this.#loggedState) return;
     this.#loggedState = state;
     if (state === 'online') this.deps.log.info({ url: this.opts.url }, 'connected to the server');
@@ -169,6 +199,7 @@ export class Uplink {
       this.#backoff.reset();
       this.#setState('online');
       this.#sentSeq = this.deps.outbox.stats().ackedSeq;
+      this.#liveSentSeq = 0;
       this.#inflight = [];
       this.#metaSent.clear();
       this.publishStatus();
@@ -221,12 +252,14 @@ export class Uplink {
     const { outbox } = this.deps;
     while (gen === this.#generation && !this.#stopped) {
       if (this.#inflight.length >= this.opts.maxInflight) {
+        this.#maybeSendLive(gen);
         await this.#sleep(1000);
         continue;
       }
-      let records = await outbox.readAfter(this.#sentSeq, this.opts.batchMax);
+      let records = this.#sendable(await outbox.readAfter(this.#sentSeq, this.opts.batchMax));
       if (records.length === 0) {
-        await this.#sleep(this.opts.heartbeatMs);
+        // Either nothing is pending, or the next reading waits for the clock to be synchronised.
+        await this.#sleep(this.#holding() ? 1000 : this.opts.heartbeatMs);
         continue;
       }
       if (records.length < this.opts.batchMax && this.opts.lingerMs > 0) {
@@ -235,14 +268,79 @@ export class Uplink {
         if (age < this.opts.lingerMs) {
           await new Promise((r) => setTimeout(r, this.opts.lingerMs - Math.max(0, age)));
           if (gen !== this.#generation) return;
-          records = await outbox.readAfter(this.#sentSeq, this.opts.batchMax);
+          records = this.#sendable(await outbox.readAfter(this.#sentSeq, this.opts.batchMax));
+          if (records.length === 0) continue;
         }
       }
-      this.#send(gen, records);
+      this.#send(gen, records, 'oldest');
+      this.#maybeSendLive(gen);
     }
   }
 
-  #send(gen: number, records: OutboxRecord[]): void {
+  #holdSeen = false;
+
+  /** Whether the last read stopped at a reading that waits for the clock. */
+  #holding(): boolean {
+    return this.#holdSeen;
+  }
+
+  /**
+   * The prefix of `records` that can be sent now, with timestamps mapped to wall time. A reading
+   * taken before the clock was synchronised in this boot waits (with everything after it) until
+   * the clock is synchronised: sending it earlier would store a wrong time.
+   */
+  #sendable(records: OutboxRecord[]): OutboxRecord[] {
+    this.#holdSeen = false;
+    const { clock, bootId } = this.deps;
+    if (!clock) return records;
+    const out: OutboxRecord[] = [];
+    for (const r of records) {
+      const c = correctTimestamp(r, clock, bootId);
+      if ('hold' in c) {
+        this.#holdSeen = true;
+        if (!this.#loggedHold) {
+          this.#loggedHold = true;
+          this.deps.log.warn({ seq: r.seq }, 'holding readings taken before the clock was synchronised; they are sent with their true time once it is');
+        }
+        break;
+      }
+      if (c.mapped) {
+        // Sent as a synchronised reading; boot and mono stay for the record.
+        const { sync: _sync, ...rest } = r;
+        out.push({ ...rest, ts: c.ts });
+      } else out.push(r);
+    }
+    if (!this.#holdSeen && this.#loggedHold) {
+      this.#loggedHold = false;
+      this.deps.log.info('clock synchronised: sending the held readings with mapped times');
+    }
+    return out;
+  }
+
+  /**
+   * The live lane: while the oldest-first drain is more than a batch behind, the newest
+   * readings also go out once per liveIntervalMs, so the dashboard stays current. They are sent
+   * again by the drain later; the server keeps one copy of each (node, seq).
+   */
+  #maybeSendLive(gen: number): void {
+    const every = this.opts.liveIntervalMs ?? 0;
+    if (every <= 0 || Date.now() - this.#lastLiveAt < every) return;
+    const { lastSeq } = this.deps.outbox.stats();
+    if (lastSeq - this.#sentSeq <= this.opts.batchMax) return; // no backlog: the drain is live
+    this.#lastLiveAt = Date.now();
+    const from = Math.max(this.#sentSeq, this.#liveSentSeq, lastSeq - this.opts.batchMax);
+    void this.deps.outbox.readAfter(from, this.opts.batchMax).then(
+      (records) => {
+        const sendable = this.#sendable(records);
+        if (sendable.length === 0 || gen !== this.#generation) return;
+        this.#liveSentSeq = sendable.at(-1)!.seq;
+        this.#send(gen, sendable, 'live');
+      },
+      (err: unknown) => this.deps.log.warn({ err }, 'reading the newest readings for the live lane failed'),
+    );
+  }
+
+  #send(gen: number, records: OutboxRecord[], lane: 'oldest' | 'live'): void {
     const client = this.#client!;
     const batch: TelemetryBatch = {
       v: 1,
@@ -265,6 +363,11 @@ export class Uplink {
       }
     }
     if (Object.keys(unsent).length > 0) batch.channels = unsent;
+    if (lane === 'live') {
+      // Not part of the acked cursor: the oldest-first drain covers these seqs too.
+      client.publish(topics.telemetry(this.opts.node), JSON.stringify(batch), { qos: 1 }, () => undefined);
+      return;
+    }
     const entry: InFlight = { lastSeq: records[records.length - 1]!.seq, acked: false };
     this.#inflight.push(entry);
     this.#sentSeq = entry.lastSeq;

@@ -61,12 +61,26 @@ export const statusSchema = z.object({
   started_at: z.number().int().positive().optional(),
   channels: z.record(channelKey, channelHealthSchema).optional(),
   outbox: z
-    .object({ pending: z.number().int().nonnegative(), dropped: z.number().int().nonnegative() })
+    .object({
+      pending: z.number().int().nonnegative(),
+      dropped: z.number().int().nonnegative(),
+      last_seq: z.number().int().nonnegative().optional(),
+      acked_seq: z.number().int().nonnegative().optional(),
+      bytes: z.number().int().nonnegative().optional(),
+      /** Set while the disk is full and new readings are only in memory. */
+      degraded: z.enum(['disk_full']).optional(),
+    })
+    .optional(),
+  /** Whether the node's wall clock is synchronised (readings taken before are mapped later). */
+  clock_synced: z.boolean().optional(),
+  /** The last delivery fault (e.g. tls_error), kept after recovery so it shows in the status. */
+  last_fault: z
+    .object({ state: z.string().max(32), message: z.string().max(512), since: z.number().int().positive(), until: z.number().int().positive().optional() })
     .optional(),
 });
 export type Status = z.infer<typeof statusSchema>;
 
-export const eventTypeSchema = z.enum(['channel_unavailable', 'channel_available', 'agent_fault', 'agent_started']);
+export const eventTypeSchema = z.enum(['channel_unavailable', 'channel_available', 'agent_fault', 'agent_started', 'disk_low']);
 
 export const eventSchema = z.object({
   ts: z.number().int().positive(),

@@ -61,6 +61,14 @@ export const agentConfigSchema = z
         segment_bytes: byteSizeSchema('4MiB'),
         /** Group commit window: appends within it share one fsync. 0 = fsync every append. */
         fsync_interval: durationSchema('200ms'),
+        /**
+         * Keep acknowledged records on disk until the size bound needs their space, so
+         * `ma outbox export --all` and `ma outbox replay` can resend them (e.g. after the
+         * server's database was restored from a backup). Off: acked segments are deleted at once.
+         */
+        retain_acked: z.boolean().default(false),
+        /** A `disk_low` event is sent when the outbox uses this share of max_bytes. */
+        disk_low_pct: z.number().min(1).max(99).default(80),
       })
       .strict()
       .default({}),
@@ -76,6 +84,25 @@ export const agentConfigSchema = z
         heartbeat: durationSchema('30s'),
         reconnect_min: durationSchema('1s'),
         reconnect_max: durationSchema('60s'),
+        /**
+         * While a backlog drains (oldest first), the newest readings are also sent this often,
+         * so the dashboard stays live; the server stores each reading once either way.
+         */
+        live_interval: durationSchema('1s'),
+      })
+      .strict()
+      .default({}),
+    clock: z
+      .object({
+        /**
+         * How to tell whether the wall clock is synchronised: `{ command: "..." }` (default
+         * `timedatectl show -p NTPSynchronized --value`, synced when it prints "yes") or
+         * `{ file: path }` (synced when the file says "yes"; a fake clock for tests).
+         */
+        sync_check: z
+          .union([z.object({ command: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()])
+          .default({ command: 'timedatectl show -p NTPSynchronized --value' }),
+        check_interval: durationSchema('10s'),
       })
       .strict()
       .default({}),

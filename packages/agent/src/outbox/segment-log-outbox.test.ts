@@ -205,6 +205,29 @@ describe('segment-log outbox: size bound', () => {
     expect(lastSeq).toBe(300);
   });
 
+  it('with retainAcked, keeps acked records readable until the bound needs their space, and drops those first, uncounted', async () => {
+    const fullness: number[] = [];
+    const options = { segmentBytes: 1024, maxBytes: 4096, retainAcked: true, onNearlyFull: (pct: number) => fullness.push(pct) };
+    const outbox = await openOutbox(options);
+    await outbox.append(entries(1, 40));
+    await outbox.ack(40);
+    // Acked, yet still on disk for export and replay; nothing is pending.
+    expect(seqs(await readAll(outbox))).toEqual(range(1, 40));
+    expect(outbox.stats()).toMatchObject({ pending: 0, dropped: 0 });
+    // Acked history does not count towards "nearly full": it makes room without loss.
+    expect(fullness).toEqual([]);
+    for (let i = 41; i <= 200; i += 10) {
+      await outbox.append(entries(i, 10));
+      await outbox.ack(i + 9);
+    }
+    const stats = outbox.stats();
+    expect(stats.bytes).toBeLessThanOrEqual(4096);
+    expect(stats.dropped).toBe(0);
+    const left = seqs(await readAll(outbox));
+    expect(left[0]).toBeGreaterThan(1);
+    expect(left).toEqual(range(left[0]!, 200));
+  });
+
   it('refuses options that could not honour the bound', () => {
     expect(() => createSegmentLogOutbox({ dir, segmentBytes: 4096, maxBytes: 4096 })).toThrow(/maxBytes/);
   });

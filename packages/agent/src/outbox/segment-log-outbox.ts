@@ -60,8 +60,19 @@ export interface SegmentLogOutboxOptions {
   log?: OutboxLogger;
   /** Unacked records were dropped (size bound or memory buffer), `count` of them in [firstSeq, lastSeq]. */
   onDrop?: (count: number, firstSeq: number, lastSeq: number) => void;
-  /** Segment usage crossed 80% of maxBytes (re-armed once it falls below 70%). */
+  /**
+   * Segments holding unacked records crossed `nearlyFullPct` of maxBytes (re-armed once they
+   * fall 10 points below): the drop-oldest bound is getting close.
+   */
   onNearlyFull?: (pctUsed: number) => void;
+  /** Default 80. */
+  nearlyFullPct?: number;
+  /**
+   * Keep fully acked segments until the size bound needs their space (they go first, uncounted,
+   * since the server has them), so tools can export or replay them. Default false: delete on ack.
+   * While the disk is full, acked segments are deleted anyway to make room.
+   */
+  retainAcked?: boolean;
   fsImpl?: SegmentFs;
 }
 
@@ -71,7 +82,7 @@ const DISK_FULL_RETRY_MS = 1000;
 /** While degraded, buffered records are written in slices of about this size. */
 const DEGRADED_SLICE_BYTES = 256 * 1024;
 const NEARLY_FULL_PCT = 80;
-const NEARLY_FULL_REARM_PCT = 70;
+const NEARLY_FULL_REARM_POINTS = 10;
 
 export function createSegmentLogOutbox(options: SegmentLogOutboxOptions): Outbox {
   return new SegmentLogOutbox(options);
@@ -155,6 +166,8 @@ class SegmentLogOutbox implements Outbox {
     this.fs = options.fsImpl ?? defaultFs;
     this.onDrop = options.onDrop;
     this.onNearlyFull = options.onNearlyFull;
+    this.nearlyFullPct = options.nearlyFullPct ?? NEARLY_FULL_PCT;
+    this.retainAcked = options.retainAcked ?? false;
     const problems: string[] = [];
     if (!Number.isSafeInteger(this.segmentBytes) || this.segmentBytes < 1024) problems.push(`segmentBytes must be an integer >= 1024 (got ${this.segmentBytes})`);
     if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 2 * this.segmentBytes) problems.push(`maxBytes must be at least 2 x segmentBytes (got ${this.maxBytes})`);
@@ -165,6 +178,8 @@ class SegmentLogOutbox implements Outbox {
 
   private readonly onDrop: SegmentLogOutboxOptions['onDrop'];
   private readonly onNearlyFull: SegmentLogOutboxOptions['onNearlyFull'];
+  private readonly nearlyFullPct: number;
+  private readonly retainAcked: boolean;
 
   async open(): Promise<void> {
     if (this.state !== 'new') throw new MaError(ErrorCode.Internal, `outbox ${this.dir} was already opened`);
@@ -478,12 +493,15 @@ class SegmentLogOutbox implements Outbox {
   }
 
   private updateFullness(): void {
-    const pct = (this.totalBytes / this.maxBytes) * 100;
-    if (!this.nearlyFull && pct >= NEARLY_FULL_PCT) {
+    // Only segments with unacked records count: retained acked ones make room without loss.
+    let unackedBytes = 0;
+    for (const seg of this.segments) if (seg.lastSeq > this.ackedSeq) unackedBytes += seg.bytes;
+    const pct = (unackedBytes / this.maxBytes) * 100;
+    if (!this.nearlyFull && pct >= this.nearlyFullPct) {
       this.nearlyFull = true;
       this.log.warn({ dir: this.dir, pctUsed: pct }, 'outbox nearly full');
       this.callHook('onNearlyFull', () => this.onNearlyFull?.(pct));
-    } else if (this.nearlyFull && pct < NEARLY_FULL_REARM_PCT) {
+    } else if (this.nearlyFull && pct < this.nearlyFullPct - NEARLY_FULL_REARM_POINTS) {
       this.nearlyFull = false;
     }
   }
@@ -515,7 +533,7 @@ class SegmentLogOutbox implements Outbox {
     // The server has these records whatever happens to our cursor, so sealed segments can go
     // (this is also what frees space on a full disk). The active segment carries lastSeq and
     // may go only once the cursor is durable: recovery then takes lastSeq from the cursor.
-    while (this.segments.length > 0) {
+    while (this.segments.length > 0 && (!this.retainAcked || this.degraded)) {
       const seg = this.segments[0] as SegmentInfo;
       if (seg.lastSeq > seq || (this.active?.seg === seg && cursorError !== undefined)) break;
       await this.deleteSegment(seg);

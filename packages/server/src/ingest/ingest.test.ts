@@ -41,6 +41,27 @@ describe('Ingest', () => {
     expect((await store.listChannels(node.id))[0]).toMatchObject({ key: 'x/1', unit: '°C', label: 'fridge' });
   });
 
+  it('never stores a reading stamped before 2020 (an unsynchronised clock): refuses and counts it, stores the rest', async () => {
+    const out = await ingest.handle(
+      node,
+      'telemetry',
+      json({
+        v: 1,
+        readings: [
+          { seq: 1, ch: 'x/1', ts: 61_000, v: 1, sync: false, boot: 'b0', mono: 61_000 },
+          { seq: 2, ch: 'x/1', ts: 1_700_000_000_000, v: 2 },
+        ],
+      }),
+    );
+    // Accepted, so the node does not resend it forever; nothing can ever map it to true time.
+    expect(out).toEqual({ accepted: true });
+    const [ch] = await store.listChannels(node.id);
+    expect((await store.readRawReadings(ch!.id, 0, Date.now(), 100)).map((r) => r.seq)).toEqual([2]);
+    const stats = await store.getNodeStats(node.id);
+    expect(stats.messages_rejected).toBe(1);
+    expect(stats.last_reject_reason).toMatch(/seq 1\.\.1\) stamped before 2020/);
+  });
+
   it('pushes nothing live for a redelivered batch', async () => {
     const batch = json({ v: 1, readings: [{ seq: 1, ch: 'x/1', ts: 1_700_000_000_000, v: 1 }] });
     await ingest.handle(node, 'telemetry', batch);

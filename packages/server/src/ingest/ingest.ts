@@ -19,6 +19,14 @@ export interface NodeIdentity {
   name: string;
 }
 
+/**
+ * 2020-01-01T00:00:00Z. A reading stamped earlier comes from a node whose clock was never
+ * synchronised in the boot it was taken (a Pi without RTC starts in 1970) and cannot be mapped
+ * to true time by anyone; it is refused and counted, never stored with a 1970 timestamp.
+ * (Unsynced readings of a boot that did synchronise are mapped by the agent before sending.)
+ */
+export const PLAUSIBLE_SINCE = Date.UTC(2020, 0, 1);
+
 export type IngestOutcome = { accepted: true } | { accepted: false; reason: string };
 
 /**
@@ -118,6 +126,17 @@ export class Ingest {
     const parsed = this.#parse(telemetryBatchSchema, json, 'telemetry');
     if ('reason' in parsed) return this.#reject(node, parsed.reason, now);
     const batch = parsed.data;
+    const implausible = batch.readings.filter((r) => r.ts < PLAUSIBLE_SINCE);
+    if (implausible.length > 0) {
+      const seqs = implausible.map((r) => r.seq);
+      await this.#reject(
+        node,
+        `telemetry: ${implausible.length} reading(s) (seq ${Math.min(...seqs)}..${Math.max(...seqs)}) stamped before 2020 by an unsynchronised clock were refused; fix the node's time sync (NTP)`,
+        now,
+      );
+      batch.readings = batch.readings.filter((r) => r.ts >= PLAUSIBLE_SINCE);
+      if (batch.readings.length === 0) return { accepted: true };
+    }
     const channels = await this.#channelMap(node.id);
     if (batch.channels) await this.#applyMeta(node, batch.channels, channels);
 
@@ -182,7 +201,7 @@ export class Ingest {
         const updated = { ...row, available, error };
         channels.set(ev.ch, updated);
         this.live.publish({ type: 'channel', channel: this.#summary(node, updated) });
-      } else if (ev.type === 'agent_fault') {
+      } else if (ev.type === 'agent_fault' || ev.type === 'disk_low') {
         this.log.warn({ node: node.name, channel: ev.ch, message: ev.message }, 'agent fault reported');
       }
     }
