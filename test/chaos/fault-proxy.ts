@@ -9,7 +9,9 @@ import tls from 'node:tls';
  * - `delay`: forward, each chunk held back `delayMs`.
  * - `refuse`: new connections are closed at once (existing ones keep working).
  * - `blackhole`: new and existing connections stay open but nothing is forwarded either way,
- *   like a dead Wi-Fi link or a NAT that dropped its mapping: only keepalives notice.
+ *   like a dead Wi-Fi link: only keepalives notice. Bytes already read are held, not dropped,
+ *   and delivered if the link comes back (as TCP retransmission would); a connection that
+ *   either end gave up on meanwhile is gone with them.
  *
  * Faults that act once: `resetAll()` sends RST on every open connection; `cutAfter` (bytes)
  * and `cutProbability` cut a connection mid-stream (RST after N bytes client->upstream, so a
@@ -49,6 +51,8 @@ interface Pair {
   up: number;
   /** Byte count after which this pair is cut, if it was chosen for cutting. */
   cutAt: number | undefined;
+  /** Chunks read during a blackhole, delivered in order when it ends. */
+  held: Array<{ chunk: Buffer; direction: 'up' | 'down' }>;
 }
 
 export class FaultProxy {
@@ -160,7 +164,7 @@ export class FaultProxy {
     if (cutAt === undefined && this.#cutProbability > 0 && this.#random() < this.#cutProbability) {
       cutAt = 1 + Math.floor(this.#random() * 65_536);
     }
-    const pair: Pair = { client, upstream, up: 0, cutAt };
+    const pair: Pair = { client, upstream, up: 0, cutAt, held: [] };
     this.#pairs.add(pair);
     client.on('error', () => this.#destroy(pair, true));
     upstream.on('error', () => this.#destroy(pair, true));
@@ -175,8 +179,10 @@ export class FaultProxy {
   }
 
   #forward(pair: Pair, chunk: Buffer, direction: 'up' | 'down'): void {
-    // Data already read when a blackhole started is dropped, as a dead link would.
-    if (this.#mode === 'blackhole') return;
+    if (this.#mode === 'blackhole') {
+      pair.held.push({ chunk, direction });
+      return;
+    }
     let data = chunk;
     let cut = false;
     if (direction === 'up' && pair.cutAt !== undefined && pair.up + data.length >= pair.cutAt) {
@@ -200,7 +206,8 @@ export class FaultProxy {
   }
 
   #resumeAll(): void {
-    for (const p of this.#pairs) {
+    for (const p of [...this.#pairs]) {
+      for (const h of p.held.splice(0)) this.#forward(p, h.chunk, h.direction);
       p.client.resume();
       p.upstream.resume();
     }

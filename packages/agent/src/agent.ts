@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChannelMeta } from '@ma/protocol';
+import type { ChannelMeta, NodeEvent } from '@ma/protocol';
 import { SystemClock, type ClockSource } from './clock/clock-source.js';
 import type { LoadedAgentConfig } from './config/load.js';
 import type { DriverInstance } from './drivers/driver.js';
@@ -31,6 +31,14 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
   const startedAt = Date.now();
   const boot = bootId();
   const abort = new AbortController();
+  // The outbox and the clock report from open()/start(), before the uplink exists: events
+  // are queued until it does.
+  let uplinkReady: Uplink | undefined;
+  const early: NodeEvent[] = [];
+  const publishEvent = (e: NodeEvent): void => {
+    if (uplinkReady) uplinkReady.publishEvent(e);
+    else early.push(e);
+  };
   const syncCheck = config.clock.sync_check;
   const clock = new SystemClock({
     check: 'file' in syncCheck ? { file: path.resolve(path.dirname(loaded.file), syncCheck.file) } : syncCheck,
@@ -38,8 +46,8 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
     log: log.child({ name: 'agent.clock' }),
     onChange: () => {
       // Held readings can go now (or must wait): wake the uplink and refresh the status.
-      uplink.notify();
-      uplink.publishStatus();
+      uplinkReady?.notify();
+      uplinkReady?.publishStatus();
     },
   });
   const outbox = createSegmentLogOutbox({
@@ -51,11 +59,11 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
     nearlyFullPct: config.outbox.disk_low_pct,
     log: log.child({ name: 'agent.outbox' }),
     onNearlyFull: (pct) => {
-      uplink.publishEvent({ ts: clock.wallNow(), type: 'disk_low', message: `outbox ${Math.round(pct)}% full of unsent readings; the oldest are dropped (counted) at 100%` });
+      publishEvent({ ts: clock.wallNow(), type: 'disk_low', message: `outbox ${Math.round(pct)}% full of unsent readings; the oldest are dropped (counted) at 100%` });
     },
     onDrop: (count, firstSeq, lastSeq) => {
       log.error({ count, firstSeq, lastSeq }, 'outbox full: dropped the oldest unsent readings');
-      uplink.publishEvent({ ts: Date.now(), type: 'agent_fault', message: `outbox full: dropped ${count} unsent readings (seq ${firstSeq}..${lastSeq})` });
+      publishEvent({ ts: Date.now(), type: 'agent_fault', message: `outbox full: dropped ${count} unsent readings (seq ${firstSeq}..${lastSeq})` });
     },
   });
   await outbox.open();
@@ -126,6 +134,9 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
       },
     },
   );
+
+  uplinkReady = uplink;
+  for (const e of early.splice(0)) uplink.publishEvent(e);
 
   // Readings sampled in the same tick go to the outbox together; concurrent appends are
   // fine because the outbox assigns seqs in call order and shares one fsync between them.

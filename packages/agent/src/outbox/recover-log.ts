@@ -49,7 +49,7 @@ export interface RecoveredLog {
   problems: RecoveryProblem[];
 }
 
-export async function recoverLog(dir: string, opts: { repair: boolean; log: OutboxLogger }): Promise<RecoveredLog> {
+export async function recoverLog(dir: string, opts: { repair: boolean; log: OutboxLogger; retainAcked?: boolean }): Promise<RecoveredLog> {
   const { repair, log } = opts;
   const acked = await readAckedCursor(dir);
   if (acked.invalid) {
@@ -93,7 +93,8 @@ export async function recoverLog(dir: string, opts: { repair: boolean; log: Outb
   // counted as dropped (the last segment stays unless acked: it carries lastSeq).
   while (segments.length > 0) {
     const seg = segments[0] as SegmentInfo;
-    const acked = seg.lastSeq <= ackedSeq;
+    // With retainAcked, fully acked segments are history the operator asked to keep.
+    const acked = seg.lastSeq <= ackedSeq && !opts.retainAcked;
     const alreadyDropped = seg.lastSeq <= droppedThroughSeq && segments.length > 1;
     if (!acked && !alreadyDropped) break;
     if (repair) await unlinkIfExists(seg.path);

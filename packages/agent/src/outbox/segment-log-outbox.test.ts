@@ -226,6 +226,10 @@ describe('segment-log outbox: size bound', () => {
     const left = seqs(await readAll(outbox));
     expect(left[0]).toBeGreaterThan(1);
     expect(left).toEqual(range(left[0]!, 200));
+    // A restart keeps the acked history too.
+    const again = await reopen(outbox, options);
+    expect(seqs(await readAll(again))).toEqual(left);
+    expect(again.stats()).toMatchObject({ lastSeq: 200, ackedSeq: 200, pending: 0 });
   });
 
   it('refuses options that could not honour the bound', () => {

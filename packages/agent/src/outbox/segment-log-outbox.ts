@@ -192,7 +192,7 @@ class SegmentLogOutbox implements Outbox {
     const lock = await acquireLock(this.dir);
     if (lock.tookOverFrom) this.log.warn({ dir: this.dir, stalePid: lock.tookOverFrom.pid }, 'outbox: took over a stale lock');
     try {
-      const rec = await recoverLog(this.dir, { repair: true, log: this.log });
+      const rec = await recoverLog(this.dir, { repair: true, log: this.log, retainAcked: this.retainAcked });
       this.segments = rec.segments;
       this.totalBytes = rec.segments.reduce((n, s) => n + s.bytes, 0);
       this.lastSeq = this.persistedSeq = rec.lastSeq;
