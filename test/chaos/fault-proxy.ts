@@ -61,6 +61,7 @@ export class FaultProxy {
   #delayMs = 0;
   #cutAfterBytes: number | undefined;
   #cutProbability = 0;
+  #cutWithinBytes = 65_536;
   #tlsContext: tls.SecureContext | undefined;
   readonly #pairs = new Set<Pair>();
   readonly #stats: ProxyStats = { accepted: 0, refused: 0, resets: 0, cut: 0, bytesUp: 0, bytesDown: 0, open: 0 };
@@ -127,9 +128,10 @@ export class FaultProxy {
     this.#cutAfterBytes = bytes;
   }
 
-  /** Cut each new connection with this probability, at a random point within its first 64 KiB. */
-  cutProbability(p: number): void {
+  /** Cut each new connection with this probability, at a random byte within its first `withinBytes`. */
+  cutProbability(p: number, withinBytes = 65_536): void {
     this.#cutProbability = p;
+    this.#cutWithinBytes = withinBytes;
   }
 
   /** RST every open connection now. */
@@ -162,7 +164,7 @@ export class FaultProxy {
     const upstream = net.connect(this.opts.target.port, this.opts.target.host);
     let cutAt: number | undefined = this.#cutAfterBytes;
     if (cutAt === undefined && this.#cutProbability > 0 && this.#random() < this.#cutProbability) {
-      cutAt = 1 + Math.floor(this.#random() * 65_536);
+      cutAt = 1 + Math.floor(this.#random() * this.#cutWithinBytes);
     }
     const pair: Pair = { client, upstream, up: 0, cutAt, held: [] };
     this.#pairs.add(pair);
