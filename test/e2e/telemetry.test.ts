@@ -17,6 +17,7 @@ import {
   writeAgentConfig,
   type ManagedProcess,
   type ServerHandle,
+  TEST_ADMIN_TOKEN,
 } from '../support/processes.js';
 
 const FRIDGE = '28-00000c1a748d';
@@ -57,7 +58,7 @@ describe('telemetry backbone, end to end with real processes', () => {
         ],
       },
     ]);
-    const live = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/live`);
+    const live = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/live`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     const liveMessages: LiveMessage[] = [];
     live.on('message', (data: Buffer) => liveMessages.push(JSON.parse(data.toString()) as LiveMessage));
     await new Promise((resolve) => live.once('open', resolve));
@@ -130,10 +131,11 @@ describe('telemetry backbone, end to end with real processes', () => {
   });
 
   it('answers 404 with a message for an unknown node and 400 for a bad time range', async () => {
-    const missing = await fetch(`${server.url}/api/v1/nodes/no-such-node`);
+    const auth = { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } };
+    const missing = await fetch(`${server.url}/api/v1/nodes/no-such-node`, auth);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { message: string } }).error.message).toContain('no-such-node');
-    const bad = await fetch(`${server.url}/api/v1/readings?channel=1&from=yesterday`);
+    const bad = await fetch(`${server.url}/api/v1/readings?channel=1&from=yesterday`, auth);
     expect(bad.status).toBe(400);
   });
 

@@ -153,9 +153,15 @@ export async function writeServerConfig(opts: ServerOptions): Promise<string> {
   return file;
 }
 
+/**
+ * The API needs a login or a token (issue #5). Scenario servers accept this bootstrap admin
+ * token (MA_ADMIN_TOKEN) unless a test sets its own, and getJson sends it.
+ */
+export const TEST_ADMIN_TOKEN = 'mat_scenario-bootstrap-admin-token-0123456789';
+
 export async function startServerProcess(opts: ServerOptions): Promise<ServerHandle> {
   const configFile = await writeServerConfig(opts);
-  const p = runProcess(SERVER_BIN, ['serve', '--config', configFile], opts.env);
+  const p = runProcess(SERVER_BIN, ['serve', '--config', configFile], { MA_ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...opts.env });
   const started = await p.waitForLog((l) => l.msg === 'server started');
   return { ...p, url: String(started.url), mqttTcpPort: typeof started.mqtt_tcp_port === 'number' ? started.mqtt_tcp_port : undefined, configFile };
 }
@@ -211,8 +217,8 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false | nu
   throw new Error(`condition not met within ${timeoutMs} ms${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
 }
 
-export async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url);
+export async function getJson<T>(url: string, token: string = TEST_ADMIN_TOKEN): Promise<T> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }

@@ -1,6 +1,10 @@
 import { Command } from 'commander';
 import { ApiClient } from './api-client.js';
-import { registerNodeCommands } from './commands/node.js';
+import { registerGrantCommands } from './commands/grant.js';
+import { registerInitCommand } from './commands/init.js';
+import { registerNodeCommands, registerNodeCredentialCommands } from './commands/node.js';
+import { registerTokenCommands } from './commands/token.js';
+import { registerUserCommands } from './commands/user.js';
 
 export const CLI_VERSION = '0.1.0';
 
@@ -10,12 +14,17 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .description('Monitor Actuator operator CLI')
     .version(CLI_VERSION)
     .option('-s, --server <url>', 'server URL (env MA_SERVER)', env.MA_SERVER ?? 'http://localhost:8080')
-    .option('-t, --token <token>', 'admin API token (env MA_TOKEN)', env.MA_TOKEN)
+    .option('-t, --token <token>', 'API token: a user token (`ma token create`) or the bootstrap admin token (env MA_TOKEN)', env.MA_TOKEN)
     .showHelpAfterError();
   const client = () => {
     const o = program.opts<{ server: string; token?: string }>();
     return new ApiClient({ server: o.server, ...(o.token ? { token: o.token } : {}) });
   };
   registerNodeCommands(program, client, out);
+  registerNodeCredentialCommands(program, client, out);
+  registerUserCommands(program, client, out);
+  registerGrantCommands(program, client, out);
+  registerTokenCommands(program, client, out);
+  registerInitCommand(program, out);
   return program;
 }

@@ -90,9 +90,12 @@ export interface CreateNodeRequest {
 /** Returned once at creation: the credential is never shown again. */
 export interface CreateNodeResponse {
   node: NodeSummary;
-  credential: string;
   mqtt_url: string;
-  agent_config: string;
+  /** One-time, expiring token for `ma-agent enroll <server> <token>`. */
+  enrollment: { token: string; expires_at: number; command: string };
+  /** Only when asked for (`credential: true`): the node's credential and agent.yaml, shown once. */
+  credential?: string;
+  agent_config?: string;
 }
 
 export interface ErrorResponse {

@@ -21,6 +21,8 @@ export const ErrorCode = {
   // 5xx auth and permissions
   AuthRequired: 500,
   AuthForbidden: 501,
+  /** Too many failed logins from this address or for this user; retry after the delay given. */
+  AuthRateLimited: 502,
   // 6xx input and lookups
   InputInvalid: 600,
   NotFound: 601,
@@ -57,6 +59,7 @@ export function httpStatusFor(code: ErrorCode): number {
   if (code === ErrorCode.Conflict) return 409;
   if (code === ErrorCode.AuthRequired) return 401;
   if (code === ErrorCode.AuthForbidden) return 403;
+  if (code === ErrorCode.AuthRateLimited) return 429;
   if (code >= 100 && code < 200) return 400;
   if (code === ErrorCode.InputInvalid) return 400;
   if (code === ErrorCode.StorageFull) return 507;

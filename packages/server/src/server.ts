@@ -10,7 +10,12 @@ import { Ingest } from './ingest/ingest.js';
 import { LiveHub } from './live/live-hub.js';
 import { NodeRegistry } from './nodes/node-registry.js';
 import { OfflineSweeper } from './nodes/offline-sweeper.js';
+import { authDatabase } from './auth/auth-database.js';
+import { AuthService } from './auth/auth-service.js';
+import { EnrollmentService } from './enrollment/enrollment-service.js';
+import { EnrollmentStore } from './enrollment/enrollment-store.js';
 import { openStore } from './store/open-store.js';
+import { loadServerTls } from './tls/server-tls.js';
 import type { Store } from './store/store.js';
 
 export const SERVER_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -55,6 +60,20 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
 
   const adminTokenHashes = [...config.api.admin_token_sha256];
   if (process.env.MA_ADMIN_TOKEN) adminTokenHashes.push(hashToken(process.env.MA_ADMIN_TOKEN));
+  const tls = config.http.tls ? await loadServerTls(config.http.tls, loaded.file) : undefined;
+  const auth = new AuthService(authDatabase(store), {
+    sessionIdleMs: config.auth.session_idle,
+    sessionMaxMs: config.auth.session_max,
+    bootstrapTokenHashes: adminTokenHashes,
+    secureCookies: tls !== undefined,
+    log: log.child({ name: 'server.auth' }),
+  });
+  let publicUrl = '';
+  const enrollment = new EnrollmentService(new EnrollmentStore(authDatabase(store)), {
+    ttlMs: config.auth.enrollment_ttl,
+    caFingerprint: tls?.caFingerprint,
+    publicUrl: () => publicUrl,
+  });
 
   let mqttUrl = '';
   const app = await buildHttpApp({
@@ -66,7 +85,10 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     version: SERVER_VERSION,
     tunnelPortBase: config.nodes.tunnel_port_base,
     offlineAfterMs: config.nodes.offline_after,
-    adminTokenHashes,
+    auth,
+    tls,
+    enrollment,
+    disconnectNode: (name) => broker.disconnectNode(name),
     mqttUrl: () => mqttUrl,
     webDistDir: config.web.dist_dir ?? defaultWebDist(),
   });
@@ -74,7 +96,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
   let mqttTcpPort: number | undefined;
   const sweeper = new OfflineSweeper(store, config.nodes.offline_after, (n) => markOffline(n.id, n.name), log.child({ name: 'server.nodes' }));
   try {
-    if (config.mqtt.tcp.enabled) mqttTcpPort = await broker.listenTcp(config.mqtt.tcp.host, config.mqtt.tcp.port, configHint);
+    if (config.mqtt.tcp.enabled) mqttTcpPort = await broker.listenTcp(config.mqtt.tcp.host, config.mqtt.tcp.port, configHint, tls);
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (e) {
     await broker.close();
@@ -91,8 +113,8 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
   }
   const httpPort = (app.server.address() as AddressInfo).port;
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
-  const publicUrl = (config.http.public_url ?? url).replace(/\/$/, '');
+  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
+  publicUrl = (config.http.public_url ?? url).replace(/\/$/, '');
   mqttUrl = `${publicUrl.replace(/^http/, 'ws')}/mqtt`;
   sweeper.start();
   log.info({ url, mqtt_tcp_port: mqttTcpPort, database: store.dialect }, 'server started');

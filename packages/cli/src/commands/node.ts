@@ -18,13 +18,24 @@ export function registerNodeCommands(program: Command, client: () => ApiClient, 
     .command('add')
     .argument('<name>', 'node name: lowercase letters, digits and dashes, e.g. freezer-room-2')
     .option('--display-name <text>', 'human name shown on the dashboard')
+    .option('--agent-config', 'also issue the node credential now and print its agent.yaml (instead of enrolling)')
+    .option('--reason <text>', 'why, for the audit log')
     .option('--json', 'print the full response as JSON')
-    .description('create a node; prints its agent.yaml with the node credential (shown once)')
-    .action(async (name: string, opts: { displayName?: string; json?: boolean }) => {
-      const res = await client().request<CreateNodeResponse>('POST', 'api/v1/nodes', { name, ...(opts.displayName ? { display_name: opts.displayName } : {}) });
+    .description('create a node; prints a one-time enrollment token for `ma-agent enroll` (or, with --agent-config, its agent.yaml)')
+    .action(async (name: string, opts: { displayName?: string; agentConfig?: boolean; reason?: string; json?: boolean }) => {
+      const res = await client().request<CreateNodeResponse>('POST', 'api/v1/nodes', {
+        name,
+        ...(opts.displayName ? { display_name: opts.displayName } : {}),
+        ...(opts.agentConfig ? { credential: true } : {}),
+        ...(opts.reason ? { reason: opts.reason } : {}),
+      });
       if (opts.json) return out(`${JSON.stringify(res, null, 2)}\n`);
-      process.stderr.write(`created node ${res.node.name} (id ${res.node.id}, tunnel port ${res.node.tunnel_port}). Save this agent.yaml on the node; the credential is not shown again:\n`);
-      out(res.agent_config);
+      if (opts.agentConfig && res.agent_config) {
+        process.stderr.write(`created node ${res.node.name} (id ${res.node.id}, tunnel port ${res.node.tunnel_port}). Save this agent.yaml on the node; the credential is not shown again:\n`);
+        return out(res.agent_config);
+      }
+      process.stderr.write(`created node ${res.node.name} (id ${res.node.id}). On the node, run (the token works once, until ${new Date(res.enrollment.expires_at).toISOString()}):\n`);
+      out(`${res.enrollment.command}\n`);
     });
 
   node
@@ -56,5 +67,39 @@ export function registerNodeCommands(program: Command, client: () => ApiClient, 
         const value = c.last_value === null ? '-' : `${c.last_value} ${c.unit}`;
         out(`  ${String(c.id).padStart(4)} ${c.key.padEnd(36)} ${c.label.padEnd(16)} ${value.padEnd(14)} ${c.available ? '' : `UNAVAILABLE: ${c.error ?? ''}`}\n`);
       }
+    });
+}
+
+/** Enrollment tokens and revocation: registered beside the other node commands. */
+export function registerNodeCredentialCommands(program: Command, client: () => ApiClient, out: (s: string) => void): void {
+  const node = program.commands.find((c) => c.name() === 'node')!;
+  node
+    .command('enroll-token')
+    .argument('<name>')
+    .option('--json', 'print JSON')
+    .description('issue a new one-time enrollment token for a node (earlier unused ones stop working)')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const res = await client().request<{ token: string; expires_at: number; command: string }>('POST', `api/v1/nodes/${encodeURIComponent(name)}/enrollment`);
+      if (opts.json) return out(`${JSON.stringify(res, null, 2)}\n`);
+      process.stderr.write(`on the node, run (works once, until ${new Date(res.expires_at).toISOString()}):\n`);
+      out(`${res.command}\n`);
+    });
+  node
+    .command('revoke')
+    .argument('<name>')
+    .requiredOption('--reason <text>', 'why, for the audit log')
+    .description("revoke a node's credential: it is disconnected at once and refused until enrolled again")
+    .action(async (name: string, opts: { reason: string }) => {
+      await client().request('POST', `api/v1/nodes/${encodeURIComponent(name)}/revoke`, { reason: opts.reason });
+      out(`node ${name} revoked and disconnected; enroll it again with \`ma node enroll-token ${name}\`\n`);
+    });
+  node
+    .command('tag')
+    .argument('<name>')
+    .argument('[tags...]', 'the node\'s tags (replaces the current ones); grants on a tag cover every node carrying it')
+    .description("set a node's tags")
+    .action(async (name: string, tags: string[]) => {
+      const res = await client().request<{ tags: string[] }>('PUT', `api/v1/nodes/${encodeURIComponent(name)}/tags`, { tags });
+      out(`${name}: ${res.tags.join(', ') || '(no tags)'}\n`);
     });
 }

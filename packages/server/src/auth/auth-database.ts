@@ -8,7 +8,8 @@ import type { Store } from '../store/store.js';
  * (migration 0004_auth_*). They live in the same database as the telemetry; the repositories
  * that use them see `Database & AuthTables`, so the core schema type stays as it is.
  */
-export interface AuthTables {
+// A type alias, not an interface: Kysely's withTables needs an indexable record type.
+export type AuthTables = {
   users: UsersTable;
   sessions: SessionsTable;
   grants: GrantsTable;
@@ -16,7 +17,7 @@ export interface AuthTables {
   api_tokens: ApiTokensTable;
   enrollment_tokens: EnrollmentTokensTable;
   audit_log: AuditLogTable;
-}
+};
 
 type Defaulted<T> = ColumnType<T, T | undefined, T>;
 

@@ -127,7 +127,7 @@ describe.each(['sqlite', 'postgres'] as const)('auth repositories on %s', (diale
     expect(await grants.list(u.id)).toEqual([]);
     const node = await store.createNode({ name: 'f1', credential_hash: 'x' });
     await grants.setNodeTags(node.id, ['freezers', 'b12', 'freezers']);
-    expect((await grants.allNodeTags()).get(node.id)).toEqual(['b12', 'freezers']);
+    expect((await grants.allNodeTags()).get('f1')).toEqual(['b12', 'freezers']);
   });
 
   it('finds API tokens only while neither revoked nor expired', async () => {

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { createRequire } from 'node:module';
 import { ErrorCode, isFilterInNodeSubtree, isInNodeSubtree, MaError, parseTopic } from '@ma/protocol';
 import type { AedesOptions, AuthenticateError, Client, createBroker } from 'aedes';
@@ -106,8 +107,11 @@ export class EmbeddedBroker {
     this.#connected.get(name)?.close();
   }
 
-  async listenTcp(host: string, port: number, configHint: string): Promise<number> {
-    const server = net.createServer((socket) => this.handle(socket));
+  /** Listens for MQTT on TCP; with `tls`, MQTTS (the same certificate as HTTPS). */
+  async listenTcp(host: string, port: number, configHint: string, tls?: { cert: Buffer; key: Buffer }): Promise<number> {
+    const server = tls
+      ? createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (socket) => this.handle(socket))
+      : net.createServer((socket) => this.handle(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => {
         if (e.code === 'EADDRINUSE') {

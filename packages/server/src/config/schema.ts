@@ -28,6 +28,15 @@ export const serverConfigSchema = z
         port: port.default(8080),
         /** URL nodes and browsers use to reach this server; written into generated agent configs. */
         public_url: z.string().url().optional(),
+        /**
+         * Serve HTTPS/WSS (and MQTTS on mqtt.tcp) with this certificate; `ma init` writes one
+         * from a private CA. Paths resolve against the config file. `ca_file` is the CA that
+         * agents pin: its SHA-256 travels in enrollment tokens.
+         */
+        tls: z
+          .object({ cert_file: z.string().min(1), key_file: z.string().min(1), ca_file: z.string().min(1).optional() })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({}),
@@ -69,6 +78,17 @@ export const serverConfigSchema = z
          * tokens exist. MA_ADMIN_TOKEN adds one token in clear from the environment.
          */
         admin_token_sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'a 64-character hex SHA-256 digest')).default([]),
+      })
+      .strict()
+      .default({}),
+    auth: z
+      .object({
+        /** A login session ends after this long without a request... */
+        session_idle: duration('12h'),
+        /** ...and after this long in any case. */
+        session_max: duration('7d'),
+        /** How long a node enrollment token (`ma node add`) stays usable. */
+        enrollment_ttl: duration('24h'),
       })
       .strict()
       .default({}),

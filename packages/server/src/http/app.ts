@@ -1,7 +1,15 @@
 import fastifyWebsocket from '@fastify/websocket';
 import { ErrorCode, httpStatusFor, isMaError } from '@ma/protocol';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerAuthHooks } from './auth-hooks.js';
 import { HttpContext, type HttpDeps } from './context.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerEnrollmentRoutes } from './routes/enrollment.js';
+import { registerTokenRoutes } from './routes/tokens.js';
+import { registerUserRoutes } from './routes/users.js';
+import { registerSecurityHeaders } from './security-headers.js';
+import { strictValidatorCompiler } from './strict-validator.js';
 import { collectOpenApi } from './openapi.js';
 import { registerChannelRoutes } from './routes/channels.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
@@ -20,7 +28,12 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log.child({ name: 'server.http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
   });
+  // Unknown body fields and wrong types are refused, never dropped or coerced (strict-validator.ts).
+  app.setValidatorCompiler(strictValidatorCompiler());
+  registerSecurityHeaders(app, { tls: deps.tls !== undefined });
+  registerAuthHooks(app, deps.auth);
   const openapi = collectOpenApi(app, { title: 'Monitor Actuator API', version: deps.version });
 
   app.setErrorHandler((err: unknown, req, reply) => {
@@ -46,6 +59,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerChannelRoutes(app, ctx);
   registerReadingRoutes(app, ctx);
   registerDashboardRoutes(app, ctx);
+  registerAuthRoutes(app, ctx);
+  registerUserRoutes(app, ctx);
+  registerTokenRoutes(app, ctx);
+  registerAuditRoutes(app, ctx);
+  registerEnrollmentRoutes(app, ctx);
   registerWebSocketRoutes(app, ctx);
   await registerStaticRoutes(app, deps.webDistDir);
   return app;

@@ -1,12 +1,19 @@
 import { ErrorCode, MaError, type NodeSummary } from '@ma/protocol';
 import type { FastifyRequest, FastifySchema } from 'fastify';
 import type { Logger } from 'pino';
-import { verifyToken } from '../broker/credentials.js';
+import type { AuditEntry } from '../audit/audit-store.js';
+import type { Access } from '../auth/access.js';
+import type { AuthService } from '../auth/auth-service.js';
+import type { Principal } from '../auth/principal.js';
 import type { EmbeddedBroker } from '../broker/embedded-broker.js';
+import type { EnrollmentService } from '../enrollment/enrollment-service.js';
 import type { LiveHub } from '../live/live-hub.js';
 import type { NodeRegistry } from '../nodes/node-registry.js';
-import type { NodeRow, Store } from '../store/store.js';
+import type { ChannelRow, NodeRow, Store } from '../store/store.js';
+import type { Permission } from '../users/grants-store.js';
 import { toNodeSummary } from './views.js';
+
+const accessCache = new WeakMap<FastifyRequest, Promise<Access>>();
 
 /** What the HTTP layer is given by the server. */
 export interface HttpDeps {
@@ -18,8 +25,14 @@ export interface HttpDeps {
   version: string;
   tunnelPortBase: number;
   offlineAfterMs: number;
-  /** SHA-256 digests of accepted admin tokens. */
-  adminTokenHashes: string[];
+  /** Users, sessions, tokens, grants and the audit log. */
+  auth: AuthService;
+  /** Certificate and key when serving HTTPS (and WSS). */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** One-time node enrollment tokens. */
+  enrollment: EnrollmentService;
+  /** Closes a node's MQTT connection at once (its credential was revoked or replaced). */
+  disconnectNode(name: string): void;
   /** URL agents use for MQTT, written into generated agent configs. */
   mqttUrl(): string;
   webDistDir: string | undefined;
@@ -32,11 +45,69 @@ export const doc = (s: FastifySchema & { summary?: string; tags?: string[]; hide
 export class HttpContext {
   constructor(readonly deps: HttpDeps) {}
 
-  requireAdmin(req: FastifyRequest): void {
-    const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (!token) throw new MaError(ErrorCode.AuthRequired, 'an admin API token is required: send "Authorization: Bearer <token>"');
-    if (!this.deps.adminTokenHashes.some((h) => verifyToken(token, h))) throw new MaError(ErrorCode.AuthForbidden, 'this token is not an admin token');
+  /** The request's principal; 401 when anonymous. */
+  principal(req: FastifyRequest): Principal {
+    if (!req.principal) throw new MaError(ErrorCode.AuthRequired, 'log in, or send "Authorization: Bearer <token>" with an API token');
+    return req.principal;
+  }
+
+  /** What the request's principal may do, computed once per request. */
+  async access(req: FastifyRequest): Promise<Access> {
+    const principal = this.principal(req);
+    let access = accessCache.get(req);
+    if (!access) accessCache.set(req, (access = this.deps.auth.access(principal)));
+    return access;
+  }
+
+  /** Global admin (role admin, or the bootstrap token); a read-only token is not enough. */
+  async requireAdmin(req: FastifyRequest): Promise<Principal> {
+    if (!req.principal) throw new MaError(ErrorCode.AuthRequired, 'an admin API token is required: send "Authorization: Bearer <token>" (or log in as an admin)');
+    if (!(await this.access(req)).isAdmin) throw new MaError(ErrorCode.AuthForbidden, 'only an admin may do this');
+    return req.principal;
+  }
+
+  /**
+   * The node, if the principal holds `permission` on it. A node the principal cannot view is
+   * answered exactly like one that does not exist (404), so its existence does not leak;
+   * one it can view but not, say, actuate is a 403.
+   */
+  async authorize(req: FastifyRequest, nodeName: string, permission: Permission): Promise<NodeRow> {
+    const access = await this.access(req);
+    const row = await this.deps.store.getNodeByName(nodeName);
+    return this.#check(access, row, nodeName, permission);
+  }
+
+  /** As `authorize`, for a node known by id (a channel's node). */
+  async authorizeNodeId(req: FastifyRequest, nodeId: number, permission: Permission): Promise<NodeRow> {
+    const access = await this.access(req);
+    const row = await this.deps.store.getNodeById(nodeId);
+    return this.#check(access, row, String(nodeId), permission);
+  }
+
+  /** The channel and its node, if the principal holds `permission` on the node; else 404 (cannot view) or 403. */
+  async authorizeChannel(req: FastifyRequest, channelId: number, permission: Permission): Promise<{ channel: ChannelRow; node: NodeRow }> {
+    const access = await this.access(req);
+    const channel = await this.deps.store.getChannel(channelId);
+    const node = channel && (await this.deps.store.getNodeById(channel.node_id));
+    if (!channel || !node || !access.can(node, 'view')) throw new MaError(ErrorCode.NotFound, `no channel with id ${channelId}`);
+    return { channel, node: this.#check(access, node, node.name, permission) };
+  }
+
+  #check(access: Access, row: NodeRow | undefined, shownName: string, permission: Permission): NodeRow {
+    if (!row || !access.can(row, 'view')) throw new MaError(ErrorCode.NotFound, `no node named ${JSON.stringify(shownName)}`);
+    if (!access.can(row, permission)) throw new MaError(ErrorCode.AuthForbidden, `you may view node ${row.name} but not ${permission} it; ask an admin for the grant`);
+    return row;
+  }
+
+  /** A predicate over nodes: may the principal view this one? */
+  async canView(req: FastifyRequest): Promise<(node: { name: string }) => boolean> {
+    const access = await this.access(req);
+    return (node) => access.can(node, 'view');
+  }
+
+  /** Appends to the audit log, as the request's principal, from the request's address. */
+  audit(req: FastifyRequest, entry: Omit<AuditEntry, 'actor' | 'ip'> & { actor?: string }): Promise<void> {
+    return this.deps.auth.audit({ actor: req.principal?.actor ?? 'anonymous', ip: req.ip, ...entry });
   }
 
   async nodeByName(name: string): Promise<NodeRow> {

@@ -9,5 +9,5 @@ export const SERVER_FEATURES: FeaturesResponse['features'] = {
   alerts: false,
   photos: false,
   access: false,
-  users: false,
+  users: true,
 };

@@ -48,12 +48,12 @@ export class GrantsStore {
     );
   }
 
-  /** Every node's tags, keyed by node id. */
-  allNodeTags(): Promise<Map<number, string[]>> {
+  /** Every node's tags, keyed by node name (names are unique and never change). */
+  allNodeTags(): Promise<Map<string, string[]>> {
     return this.#guard('read node tags', async () => {
-      const rows = await this.a.db.selectFrom('node_tags').selectAll().orderBy('tag').execute();
-      const m = new Map<number, string[]>();
-      for (const r of rows) (m.get(r.node_id) ?? m.set(r.node_id, []).get(r.node_id)!).push(r.tag);
+      const rows = await this.a.db.selectFrom('node_tags').innerJoin('nodes', 'nodes.id', 'node_tags.node_id').select(['nodes.name', 'node_tags.tag']).orderBy('node_tags.tag').execute();
+      const m = new Map<string, string[]>();
+      for (const r of rows) (m.get(r.name) ?? m.set(r.name, []).get(r.name)!).push(r.tag);
       return m;
     });
   }

@@ -26,7 +26,8 @@ export function registerChannelEditRoutes(app: FastifyInstance, ctx: HttpContext
     },
     async (req): Promise<ChannelSummary> => {
       // The users issue replaces this with a per-node admin grant check.
-      ctx.requireAdmin(req);
+      // Renaming a channel is administering its node: the node's `admin` grant (or a global admin).
+      await ctx.authorizeChannel(req, req.params.id, 'admin');
       const raw = req.body.label;
       const label = raw === null ? null : raw.trim();
       if (label !== null && /[\u0000-\u001f\u007f]/.test(label)) {
@@ -38,6 +39,7 @@ export function registerChannelEditRoutes(app: FastifyInstance, ctx: HttpContext
       const summary = toChannelSummary(row, node?.name ?? String(row.node_id));
       // Every open dashboard picks up the new label at once.
       deps.live.publish({ type: 'channel', channel: summary });
+      await ctx.audit(req, { action: 'channel.label', target: `node:${summary.node}`, outcome: 'ok', reason: null, detail: { channel: row.id, label: row.user_label } });
       return summary;
     },
   );

@@ -17,12 +17,13 @@ export function registerChannelRoutes(app: FastifyInstance, ctx: HttpContext): v
       }),
     },
     async (req): Promise<ChannelListResponse> => {
-      const nodes = await deps.store.listNodes();
+      const visible = await ctx.canView(req);
+      const nodes = (await deps.store.listNodes()).filter(visible);
       const names = new Map(nodes.map((n) => [n.id, n.name]));
       let nodeId: number | undefined;
-      if (req.query.node !== undefined) nodeId = (await ctx.nodeByName(req.query.node)).id;
-      const rows = await deps.store.listChannels(nodeId);
-      return { channels: rows.map((c) => toChannelSummary(c, names.get(c.node_id) ?? String(c.node_id))) };
+      if (req.query.node !== undefined) nodeId = (await ctx.authorize(req, req.query.node, 'view')).id;
+      const rows = (await deps.store.listChannels(nodeId)).filter((c) => names.has(c.node_id));
+      return { channels: rows.map((c) => toChannelSummary(c, names.get(c.node_id)!)) };
     },
   );
 }

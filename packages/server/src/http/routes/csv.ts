@@ -45,13 +45,11 @@ export function registerCsvRoutes(app: FastifyInstance, ctx: HttpContext): void 
       const to = parseTimeParam('to', req.query.to, Date.now());
       const from = parseTimeParam('from', req.query.from, to - 3_600_000);
       if (from >= to) throw new MaError(ErrorCode.InputInvalid, `query parameters: from (${from}) must be before to (${to})`);
-      const names = new Map((await deps.store.listNodes()).map((n) => [n.id, n.name]));
       // Resolve every channel before the first byte, so a wrong id is a clean 404, not a cut stream.
       const channels: CsvChannel[] = [];
       for (const id of [...new Set(req.query.channel)]) {
-        const row = await deps.store.getChannel(id);
-        if (!row) throw new MaError(ErrorCode.NotFound, `query parameter channel: no channel with id ${id}`);
-        const summary = toChannelSummary(row, names.get(row.node_id) ?? String(row.node_id));
+        const { channel: row, node } = await ctx.authorizeChannel(req, id, 'view');
+        const summary = toChannelSummary(row, node.name);
         channels.push({ id, node: summary.node, label: summary.label, unit: summary.unit });
       }
       const raw = req.query.raw === '1' || req.query.raw === 'true';

@@ -8,6 +8,8 @@ export function registerFeatureRoutes(app: FastifyInstance): void {
   app.get(
     '/api/v1/features',
     {
+      // Public: the dashboard asks before anyone has logged in, and it tells nothing about nodes.
+      config: { public: true },
       schema: doc({
         summary: 'Optional features this server has (the dashboard shows their pages only when true)',
         tags: ['dashboard'],

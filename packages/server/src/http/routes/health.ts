@@ -10,5 +10,5 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: HttpContext, ope
     mqtt_clients: deps.broker?.connectedClients ?? 0,
     live_clients: deps.live.size,
   }));
-  app.get('/api/openapi.json', async () => openapi());
+  app.get('/api/openapi.json', { config: { public: true } }, async () => openapi());
 }

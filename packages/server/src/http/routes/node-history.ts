@@ -45,7 +45,7 @@ export function registerNodeHistoryRoutes(app: FastifyInstance, ctx: HttpContext
       const to = parseTimeParam('to', req.query.to, now);
       const from = parseTimeParam('from', req.query.from, to - 7 * DAY);
       if (from >= to) throw new MaError(ErrorCode.InputInvalid, `query parameters: from (${from}) must be before to (${to})`);
-      const node = await ctx.nodeByName(req.params.node);
+      const node = await ctx.authorize(req, req.params.node, 'view');
       const events = await deps.store.listConnectionEvents(node.id, from, to);
       return { node: node.name, from, to, intervals: toIntervals(events, from, to, now) };
     },

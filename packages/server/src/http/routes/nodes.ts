@@ -1,5 +1,6 @@
 import type { CreateNodeResponse, NodeDetail, NodeListResponse } from '@ma/protocol';
 import type { FastifyInstance } from 'fastify';
+import { REVOKED_CREDENTIAL } from '../../broker/credentials.js';
 import { agentConfigFor } from '../../nodes/node-registry.js';
 import { doc, type HttpContext } from '../context.js';
 import { channelSchema, errorSchema, nodeNameParam, nodeSummarySchema } from '../schemas.js';
@@ -11,36 +12,56 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: HttpContext): void
   app.get(
     '/api/v1/nodes',
     { schema: doc({ summary: 'List nodes', tags: ['nodes'], response: { 200: { type: 'object', properties: { nodes: { type: 'array', items: nodeSummarySchema } } } } }) },
-    async (): Promise<NodeListResponse> => ({ nodes: await Promise.all((await deps.store.listNodes()).map((n) => ctx.nodeSummary(n))) }),
+    async (req): Promise<NodeListResponse> => {
+      const visible = await ctx.canView(req);
+      return { nodes: await Promise.all((await deps.store.listNodes()).filter(visible).map((n) => ctx.nodeSummary(n))) };
+    },
   );
 
-  app.post<{ Body: { name: string; display_name?: string } }>(
+  app.post<{ Body: { name: string; display_name?: string; credential?: boolean; reason?: string } }>(
     '/api/v1/nodes',
     {
       schema: doc({
-        summary: 'Create a node and its credential (admin token required)',
+        summary: 'Create a node (admin) with a one-time enrollment token; with credential: true also its credential and agent.yaml',
         tags: ['nodes'],
         body: {
           type: 'object',
-          properties: { name: { type: 'string', minLength: 1, maxLength: 63 }, display_name: { type: 'string', maxLength: 128 } },
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 63 },
+            display_name: { type: 'string', maxLength: 128 },
+            credential: { type: 'boolean' },
+            reason: { type: 'string', maxLength: 500 },
+          },
           required: ['name'],
           additionalProperties: false,
         },
         response: {
           201: {
             type: 'object',
-            properties: { node: nodeSummarySchema, credential: { type: 'string' }, mqtt_url: { type: 'string' }, agent_config: { type: 'string' } },
+            properties: {
+              node: nodeSummarySchema,
+              credential: { type: 'string' },
+              mqtt_url: { type: 'string' },
+              agent_config: { type: 'string' },
+              enrollment: { type: 'object', properties: { token: { type: 'string' }, expires_at: { type: 'integer' }, command: { type: 'string' } } },
+            },
           },
           '4xx': errorSchema,
         },
       }),
     },
     async (req, reply): Promise<CreateNodeResponse> => {
-      ctx.requireAdmin(req);
+      const principal = await ctx.requireAdmin(req);
       const { node, credential } = await deps.registry.create(req.body.name, req.body.display_name);
+      // Without `credential: true` the node has no usable credential until it enrolls.
+      if (!req.body.credential) await deps.store.setNodeCredential(node.id, REVOKED_CREDENTIAL);
+      const issued = await deps.enrollment.issue(node, principal.actor);
+      await ctx.audit(req, { action: 'node.create', target: `node:${node.name}`, outcome: 'ok', reason: req.body.reason ?? null, detail: { credential_shown: Boolean(req.body.credential), enrollment_expires_at: issued.expires_at } });
       const mqttUrl = deps.mqttUrl();
       reply.status(201);
-      return { node: await ctx.nodeSummary(node), credential, mqtt_url: mqttUrl, agent_config: agentConfigFor(node.name, credential, mqttUrl) };
+      const enrollment = { token: issued.token, expires_at: issued.expires_at, command: issued.command };
+      if (!req.body.credential) return { node: await ctx.nodeSummary(node), mqtt_url: mqttUrl, enrollment };
+      return { node: await ctx.nodeSummary(node), credential, mqtt_url: mqttUrl, agent_config: agentConfigFor(node.name, credential, mqttUrl), enrollment };
     },
   );
 
@@ -55,7 +76,7 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: HttpContext): void
       }),
     },
     async (req): Promise<NodeDetail> => {
-      const row = await ctx.nodeByName(req.params.node);
+      const row = await ctx.authorize(req, req.params.node, 'view');
       const channels = (await deps.store.listChannels(row.id)).map((c) => toChannelSummary(c, row.name));
       return { ...(await ctx.nodeSummary(row)), channels };
     },

@@ -29,8 +29,7 @@ export function registerReadingRoutes(app: FastifyInstance, ctx: HttpContext): v
       const to = parseTimeParam('to', req.query.to, Date.now());
       const from = parseTimeParam('from', req.query.from, to - 3_600_000);
       if (from >= to) throw new MaError(ErrorCode.InputInvalid, `query parameters: from (${from}) must be before to (${to})`);
-      const channel = await deps.store.getChannel(req.query.channel);
-      if (!channel) throw new MaError(ErrorCode.NotFound, `no channel with id ${req.query.channel}`);
+      const { channel } = await ctx.authorizeChannel(req, req.query.channel, 'view');
       return deps.store.queryReadings(channel.id, from, to, req.query.points ?? 1000);
     },
   );
