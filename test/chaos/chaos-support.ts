@@ -63,6 +63,8 @@ export interface RigOptions {
   /** The agent's broker URL; default the server's MQTT TCP port. Receives the rig's ports. */
   mqttUrl?: (ports: { httpPort: number; mqttTcpPort: number }) => string;
   agentExtra?: Record<string, unknown>;
+  /** PEM CA file the agent pins for mqtts:// (server.ca_file). */
+  caFile?: string;
   serverEnv?: NodeJS.ProcessEnv;
 }
 
@@ -76,6 +78,7 @@ export async function createRig(opts: RigOptions): Promise<ChaosRig> {
   const node = await addNode(configFile, opts.name, mqttUrl);
   const agentConfig = await writeAgentConfig(tmp.dir, node, mqttUrl, FAST_SENSORS, {
     outbox: { fsync_interval: '50ms', retain_acked: true, segment_bytes: '256KiB' },
+    ...(opts.caFile ? { server: { mqtt_url: mqttUrl, credential: node.credential, ca_file: opts.caFile } } : {}),
     ...opts.agentExtra,
   });
   const rig: ChaosRig = {

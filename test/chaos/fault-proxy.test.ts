@@ -75,7 +75,7 @@ describe('the fault-injecting TCP proxy', () => {
     const c = await connect(proxy.port);
     c.socket.write('hello');
     await until(() => c.data() === 'hello');
-    expect(proxy.stats).toMatchObject({ accepted: 1, bytesUp: 5, bytesDown: 5, open: 1 });
+    expect(proxy.stats).toMatchObject({ attempts: 1, accepted: 1, bytesUp: 5, bytesDown: 5, open: 1 });
     c.socket.destroy();
   });
 

@@ -32,7 +32,9 @@ export interface FaultProxyOptions {
 }
 
 export interface ProxyStats {
-  /** Connections accepted (including refused ones). */
+  /** TCP connections made to the proxy, including TLS handshakes that failed. */
+  attempts: number;
+  /** Connections accepted (including refused ones; with TLS, only completed handshakes). */
   accepted: number;
   refused: number;
   resets: number;
@@ -62,15 +64,13 @@ export class FaultProxy {
   #cutAfterBytes: number | undefined;
   #cutProbability = 0;
   #cutWithinBytes = 65_536;
-  #tlsContext: tls.SecureContext | undefined;
   readonly #pairs = new Set<Pair>();
-  readonly #stats: ProxyStats = { accepted: 0, refused: 0, resets: 0, cut: 0, bytesUp: 0, bytesDown: 0, open: 0 };
+  readonly #stats: ProxyStats = { attempts: 0, accepted: 0, refused: 0, resets: 0, cut: 0, bytesUp: 0, bytesDown: 0, open: 0 };
   readonly #random: () => number;
   port = 0;
 
   constructor(private readonly opts: FaultProxyOptions) {
     this.#random = opts.random ?? Math.random;
-    if (opts.tls) this.#tlsContext = tls.createSecureContext(opts.tls);
   }
 
   get stats(): Readonly<ProxyStats> {
@@ -83,9 +83,8 @@ export class FaultProxy {
 
   async start(): Promise<number> {
     const onSocket = (client: net.Socket): void => this.#accept(client);
-    const server = this.#tlsContext
-      ? tls.createServer({ SNICallback: (_name, cb) => cb(null, this.#tlsContext) }, onSocket)
-      : net.createServer(onSocket);
+    const server = this.opts.tls ? tls.createServer({ ...this.opts.tls }, onSocket) : net.createServer(onSocket);
+    server.on('connection', () => this.#stats.attempts++);
     // A TLS handshake the client rejects (untrusted certificate) surfaces here; that is expected.
     server.on('tlsClientError', () => undefined);
     await new Promise<void>((resolve, reject) => {
@@ -144,7 +143,8 @@ export class FaultProxy {
 
   /** Serve a different certificate from the next handshake on (TLS mode only). */
   setTlsCert(cert: { key: string | Buffer; cert: string | Buffer }): void {
-    this.#tlsContext = tls.createSecureContext(cert);
+    if (!(this.#server instanceof tls.Server)) throw new Error('setTlsCert: this proxy does not terminate TLS');
+    this.#server.setSecureContext(cert);
   }
 
   async stop(): Promise<void> {
