@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ApiClient } from './api-client.js';
 import { registerGrantCommands } from './commands/grant.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerOutboxCommand } from './commands/outbox.js';
 import { registerNodeCommands, registerNodeCredentialCommands } from './commands/node.js';
 import { registerTokenCommands } from './commands/token.js';
 import { registerUserCommands } from './commands/user.js';
@@ -26,5 +27,6 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   registerGrantCommands(program, client, out);
   registerTokenCommands(program, client, out);
   registerInitCommand(program, out);
+  registerOutboxCommand(program, env);
   return program;
 }

@@ -6,6 +6,7 @@ import { loadAgentConfig } from '../config/load.js';
 import { drivers } from '../drivers/registry.js';
 import { createLogger } from '../logger.js';
 import { AGENT_VERSION } from '../node-info.js';
+import { OUTBOX_HELP, runOutboxCommand } from './outbox-command.js';
 
 const HELP = `ma-agent ${AGENT_VERSION}: the Monitor Actuator node agent
 
@@ -13,8 +14,10 @@ Usage:
   ma-agent [run] --config agent.yaml   sample the configured drivers and send readings to the server
   ma-agent check --config agent.yaml   validate the config and list the channels each driver finds
   ma-agent drivers                     list the available drivers
+  ma-agent outbox inspect|export|replay --config agent.yaml   the outbox recovery tool (see below)
   ma-agent --version | --help
 
+${OUTBOX_HELP}
 Environment: MA_AGENT_MQTT_URL, MA_AGENT_DATA_DIR override the config; MA_LOG_LEVEL sets the log level.
 `;
 
@@ -22,7 +25,18 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+      // outbox tool
+      all: { type: 'boolean' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      format: { type: 'string' },
+      batch: { type: 'string' },
+      force: { type: 'boolean' },
+    },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -37,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     for (const d of Object.values(drivers)) process.stdout.write(`${d.id.padEnd(12)} ${d.description}\n`);
     return 0;
   }
-  if (command !== 'run' && command !== 'check') {
+  if (command !== 'run' && command !== 'check' && command !== 'outbox') {
     process.stderr.write(`unknown command: ${command}\n\n${HELP}`);
     return 2;
   }
@@ -46,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const loaded = await loadAgentConfig(values.config);
+  if (command === 'outbox') return runOutboxCommand(positionals[1], loaded, values, (s) => process.stdout.write(s));
   const log = createLogger('agent');
 
   if (command === 'check') {
