@@ -18,4 +18,10 @@ export function primaryIp(): string | undefined {
   return undefined;
 }
 
-export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** Set by the single-file bundle build (scripts/bundle-agent.js); absent when run from dist/. */
+declare const __MA_AGENT_VERSION__: string | undefined;
+
+export const AGENT_VERSION: string =
+  typeof __MA_AGENT_VERSION__ === 'string'
+    ? __MA_AGENT_VERSION__
+    : (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
