@@ -12,6 +12,7 @@ import { renderMarkdown } from './report.js';
 import agent from './scenarios/agent-footprint.js';
 import charts from './scenarios/charts.js';
 import connections from './scenarios/connections.js';
+import drain from './scenarios/drain.js';
 import ingest from './scenarios/ingest.js';
 import latency from './scenarios/latency.js';
 import query from './scenarios/query.js';
@@ -19,7 +20,7 @@ import query from './scenarios/query.js';
 // In the benchmarks issue's order: 1 ingest, 2 query, 3 charts, 4 agent, 5 drain, 6 latency,
 // 7 connections. Slot 5 (backlog drain, bench/scenarios/drain.js) belongs to the delivery
 // work, which registers it here between agent and latency.
-const scenarios = [ingest, query, charts, agent, latency, connections].filter(Boolean);
+const scenarios = [ingest, query, charts, agent, drain, latency, connections].filter(Boolean);
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
