@@ -1,0 +1,62 @@
+import { parseDuration } from '@ma/protocol';
+import { z } from 'zod';
+
+// Not config/schema.ts's helper: that module imports this one, and a cycle would leave it undefined here.
+const durationSchema = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a duration such as "500ms", "30s", "5m"' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+/**
+ * `tunnel:` in agent.yaml: the reverse SSH tunnel that lets people reach this node's sshd
+ * through the control point, from behind NAT. Off unless enabled.
+ */
+export const tunnelConfigSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** The control point's SSH host name or address. */
+    host: z.string().min(1).default('localhost'),
+    /** The control point's SSH port. */
+    port: z.number().int().min(1).max(65535).default(22),
+    /** The unprivileged tunnel account on the control point. */
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix account name such as "ma-tunnel"').default('ma-tunnel'),
+    /** The port the control point listens on for this node (tunnel_port_base + node id; `ma node show` prints it). */
+    remote_port: z.number().int().min(1024).max(65535).optional(),
+    /** What the forward reaches on this node: its own sshd. */
+    local_port: z.number().int().min(1).max(65535).default(22),
+    /** This node's private key (generated at enrollment; the public half is registered with the server). */
+    key_file: z.string().min(1).default('tunnel_key'),
+    /** known_hosts holding the control point's pinned host key; ssh refuses any other. */
+    known_hosts_file: z.string().min(1).default('tunnel_known_hosts'),
+    /**
+     * `direct` (plain SSH to host:port), `websocket` (the same SSH carried over the server's
+     * HTTP(S) port, for networks that only allow HTTPS), or `auto`: direct, falling back to
+     * the WebSocket when the control point's SSH port cannot be reached.
+     */
+    transport: z.enum(['auto', 'direct', 'websocket']).default('auto'),
+    /** The server's WebSocket SSH bridge; default: derived from server.mqtt_url (ws[s]://host/api/v1/tunnel/ssh). */
+    websocket_url: z.string().regex(/^wss?:\/\/\S+$/, 'a ws:// or wss:// URL').optional(),
+    /** ServerAliveInterval: how often ssh checks the control point still answers. */
+    alive_interval: durationSchema('15s'),
+    /** ServerAliveCountMax: unanswered checks before ssh gives up (and the supervisor restarts it). */
+    alive_count_max: z.number().int().min(1).max(10).default(3),
+    /** How long one connection attempt may take. */
+    connect_timeout: durationSchema('15s'),
+    /** Restart backoff (jittered) after ssh exits. */
+    restart_min: durationSchema('2s'),
+    restart_max: durationSchema('60s'),
+    /** The ssh client binary. */
+    ssh_binary: z.string().min(1).default('ssh'),
+  })
+  .strict()
+  .refine((t) => !t.enabled || t.remote_port !== undefined, { message: 'tunnel.remote_port is required when the tunnel is enabled', path: ['remote_port'] });
+
+export type TunnelConfig = z.output<typeof tunnelConfigSchema>;
