@@ -1,0 +1,226 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createUser, jsonBody, login, request, type Session } from '../support/login.js';
+import { addNode, runToEnd, startServerProcess, tempDir, type ServerHandle } from '../support/processes.js';
+
+/**
+ * The API's security, against a real server: the permission matrix over every route of the
+ * OpenAPI document (so a new route without a rule here fails), login brute force, cookie
+ * flags, CSRF, security headers, and bad input.
+ */
+
+const PASSWORD = 'a long enough passphrase';
+interface OpenApi {
+  paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string; required: boolean }>; requestBody?: unknown }>>;
+}
+
+describe('API security', () => {
+  let tmp: { dir: string; cleanup(): Promise<void> };
+  let server: ServerHandle;
+  const channelOf: Record<string, number> = {};
+  const sessions: Record<string, Session> = {};
+
+  // Who may view which node: alpha carries the tag "freezers".
+  const users = {
+    viewer: { grants: [{ scope: 'node', target: 'alpha', permission: 'view' }], sees: ['alpha'], adminOf: [] as string[] },
+    tagged: { grants: [{ scope: 'tag', target: 'freezers', permission: 'actuate' }], sees: ['alpha'], adminOf: [] as string[] },
+    keeper: { grants: [{ scope: 'node', target: 'beta', permission: 'admin' }], sees: ['beta'], adminOf: ['beta'] },
+    nobody: { grants: [], sees: [] as string[], adminOf: [] as string[] },
+  } as const;
+
+  beforeAll(async () => {
+    tmp = await tempDir('sec-api');
+    server = await startServerProcess({ dir: tmp.dir, mqttTcp: true });
+    for (const name of ['alpha', 'beta']) {
+      const node = await addNode(server.configFile, name, `${server.url.replace('http', 'ws')}/mqtt`);
+      const msg = JSON.stringify({ v: 1, channels: { 'm/t': { kind: 'sensor', driver: 'manual', unit: 'C' } }, readings: [{ seq: 1, ch: 'm/t', ts: Date.now(), v: 1 }] });
+      const r = await runToEnd('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(server.mqttTcpPort), '-V', 'mqttv311', '-q', '1', '-u', name, '-P', node.credential, '-t', `ma/v1/${name}/telemetry`, '-m', msg]);
+      expect(r.code).toBe(0);
+    }
+    const channels = (await request(`${server.url}/api/v1/channels`, { headers: bearer() })).json<{ channels: Array<{ id: number; node: string }> }>().channels;
+    for (const c of channels) channelOf[c.node] = c.id;
+    expect(Object.keys(channelOf).sort()).toEqual(['alpha', 'beta']);
+    const tags = await request(`${server.url}/api/v1/nodes/alpha/tags`, { method: 'PUT', headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify({ tags: ['freezers'] }) });
+    expect(tags.status).toBe(200);
+    for (const [name, u] of Object.entries(users)) {
+      await createUser(server.url, name, PASSWORD);
+      const g = await request(`${server.url}/api/v1/users/${name}/grants`, { method: 'PUT', headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify({ grants: u.grants, reason: 'test' }) });
+      expect(g.status).toBe(200);
+      sessions[name] = await login(server.url, name, PASSWORD);
+    }
+  });
+  afterAll(async () => {
+    if (process.env.MA_DEBUG_SERVER) console.log(server?.output().slice(-6000));
+    await server?.stop();
+    await tmp?.cleanup();
+  });
+
+  const as = (name: string, method = 'GET', extra: Record<string, string> = {}) => ({ method, headers: { cookie: sessions[name]!.cookie, 'x-csrf-token': sessions[name]!.csrf, ...extra } });
+
+  it('answers every GET route of the OpenAPI document exactly as each user\'s grants allow', async () => {
+    const doc = (await request(`${server.url}/api/openapi.json`)).json<OpenApi>();
+    const gets = Object.entries(doc.paths).filter(([, ops]) => ops.get);
+    expect(gets.length).toBeGreaterThan(10);
+    const adminOnly = new Set(['/api/v1/users', '/api/v1/audit', '/api/v1/users/{user}/grants']);
+    const everyone = new Set(['/api/v1/nodes', '/api/v1/channels', '/api/v1/features', '/api/v1/auth/me', '/api/v1/auth/state', '/api/v1/tokens']);
+    for (const [name, u] of Object.entries(users)) {
+      for (const [path, ops] of gets) {
+        if (path === '/api/v1/live') continue; // the WebSocket feed: its own test below
+        const params = ops.get!.parameters ?? [];
+        const nodeScoped = path.includes('{node}') || params.some((p) => p.in === 'query' && p.name === 'channel' && p.required);
+        if (nodeScoped) {
+          for (const node of ['alpha', 'beta']) {
+            let url = path.replace('{node}', node);
+            if (params.some((p) => p.name === 'channel')) url += `?channel=${channelOf[node]}`;
+            const r = await request(`${server.url}${url}`, as(name));
+            expect({ name, url, status: r.status }).toEqual({ name, url, status: (u.sees as readonly string[]).includes(node) ? 200 : 404 });
+          }
+        } else if (adminOnly.has(path)) {
+          const r = await request(`${server.url}${path.replace('{user}', 'viewer')}`, as(name));
+          expect({ name, path, status: r.status }).toEqual({ name, path, status: path.includes('{user}') && name === 'viewer' ? 200 : 403 });
+        } else {
+          expect(everyone.has(path), `no rule for GET ${path}: add one to this matrix`).toBe(true);
+          const r = await request(`${server.url}${path}`, as(name));
+          expect({ name, path, status: r.status }).toEqual({ name, path, status: 200 });
+        }
+      }
+      const nodes = (await request(`${server.url}/api/v1/nodes`, as(name))).json<{ nodes: Array<{ name: string }> }>().nodes.map((n) => n.name);
+      expect(nodes).toEqual([...u.sees]);
+      const channels = (await request(`${server.url}/api/v1/channels`, as(name))).json<{ channels: Array<{ node: string }> }>().channels.map((c) => c.node);
+      expect(channels).toEqual([...u.sees]);
+    }
+  });
+
+  it('refuses node changes without the node admin grant: 404 for an unseen node, 403 for a seen one', async () => {
+    const cases = [
+      { method: 'POST', path: (n: string) => `/api/v1/nodes/${n}/enrollment`, body: undefined },
+      { method: 'PATCH', path: (n: string) => `/api/v1/channels/${channelOf[n]}`, body: { label: 'renamed' } },
+    ];
+    for (const [name, u] of Object.entries(users)) {
+      for (const node of ['alpha', 'beta']) {
+        for (const c of cases) {
+          const r = await request(`${server.url}${c.path(node)}`, { ...as(name, c.method, c.body ? { 'content-type': 'application/json' } : {}), ...(c.body ? { body: JSON.stringify(c.body) } : {}) });
+          const expected = u.adminOf.includes(node) ? [200, 201] : (u.sees as readonly string[]).includes(node) ? [403] : [404];
+          expect({ name, node, path: c.path(node), status: r.status }).toEqual({ name, node, path: c.path(node), status: expect.toBeOneOf(expected) });
+        }
+      }
+    }
+  });
+
+  it('refuses anonymous requests to every non-public route', async () => {
+    const doc = (await request(`${server.url}/api/openapi.json`)).json<OpenApi>();
+    const isPublic = new Set(['/api/v1/features', '/api/v1/auth/state', '/api/v1/auth/login', '/api/v1/auth/setup', '/api/v1/enroll']);
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (isPublic.has(path)) continue;
+      for (const method of Object.keys(ops)) {
+        const r = await request(`${server.url}${path.replace(/\{\w+\}/g, '1')}`, { method: method.toUpperCase(), ...(['get', 'delete'].includes(method) ? {} : jsonBody({})) });
+        expect({ method, path, status: r.status }).toEqual({ method, path, status: 401 });
+      }
+    }
+  });
+
+  it('sets HttpOnly, SameSite=Strict session cookies and helmet-like headers', async () => {
+    const r = await request(`${server.url}/api/v1/auth/login`, { method: 'POST', ...jsonBody({ name: 'viewer', password: PASSWORD }) });
+    const cookie = String(r.headers['set-cookie']?.[0]);
+    expect(cookie).toMatch(/^ma_session=mas_[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+    expect(r.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+    });
+    expect(r.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect((await request(`${server.url}/`)).headers['content-security-policy']).toContain("script-src 'self'");
+  });
+
+  it('refuses a cookie-authenticated POST without the CSRF token, and accepts it with the token', async () => {
+    const s = sessions.keeper!;
+    const without = await request(`${server.url}/api/v1/nodes/beta/enrollment`, { method: 'POST', headers: { cookie: s.cookie } });
+    expect(without.status).toBe(403);
+    expect(without.body).toContain('CSRF');
+    const wrong = await request(`${server.url}/api/v1/nodes/beta/enrollment`, { method: 'POST', headers: { cookie: s.cookie, 'x-csrf-token': 'csrf_forged' } });
+    expect(wrong.status).toBe(403);
+    const ok = await request(`${server.url}/api/v1/nodes/beta/enrollment`, { method: 'POST', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
+    expect(ok.status).toBe(201);
+  });
+
+  it('rate limits 100 wrong passwords from one address, while another user logs in from another address', async () => {
+    await createUser(server.url, 'victim', PASSWORD);
+    await createUser(server.url, 'bystander', PASSWORD);
+    const statuses: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const r = await request(`${server.url}/api/v1/auth/login`, { method: 'POST', localAddress: '127.0.0.2', ...jsonBody({ name: 'victim', password: `guess-number-${i}` }) });
+      statuses.push(r.status);
+      if (r.status === 429) expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(90);
+    // Even the right password is refused while locked out.
+    const locked = await request(`${server.url}/api/v1/auth/login`, { method: 'POST', localAddress: '127.0.0.2', ...jsonBody({ name: 'victim', password: PASSWORD }) });
+    expect(locked.status).toBe(429);
+    const other = await request(`${server.url}/api/v1/auth/login`, { method: 'POST', localAddress: '127.0.0.3', ...jsonBody({ name: 'bystander', password: PASSWORD }) });
+    expect(other.status).toBe(200);
+    const audit = (await request(`${server.url}/api/v1/audit?action=auth.login&target=user:victim&limit=1000`, { headers: bearer() })).json<{ entries: Array<{ outcome: string; ip: string }> }>().entries;
+    expect(audit.length).toBe(101);
+    expect(audit.every((e) => e.ip.endsWith('127.0.0.2'))).toBe(true);
+  });
+
+  it('answers bad input with a clear 4xx and stores nothing', async () => {
+    const before = (await request(`${server.url}/api/v1/users`, { headers: bearer() })).json<{ users: unknown[] }>().users.length;
+    const post = (body: string, path = '/api/v1/users') => request(`${server.url}${path}`, { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body });
+    const cases: Array<[string, RegExp]> = [
+      [JSON.stringify({ name: 'eve', password: PASSWORD, is_root: true }), /must NOT have additional properties/],
+      [JSON.stringify({ name: 12345, password: PASSWORD }), /must be string/],
+      [JSON.stringify({ name: "x'); DROP TABLE users; --", password: PASSWORD }), /invalid user name/],
+      [JSON.stringify({ name: '../../etc/passwd', password: PASSWORD }), /invalid user name/],
+      ['{"name": "eve", "password": ', /JSON|Unexpected/i],
+    ];
+    for (const [body, message] of cases) {
+      const r = await post(body);
+      expect(r.status, body).toBeGreaterThanOrEqual(400);
+      expect(r.status, body).toBeLessThan(500);
+      expect(r.body).toMatch(message);
+    }
+    const huge = await post(JSON.stringify({ name: 'eve', password: 'x'.repeat(2 * 1024 * 1024) }));
+    expect(huge.status).toBe(413);
+    const traversal = await request(`${server.url}/api/v1/nodes/..%2F..%2Fetc%2Fpasswd`, { headers: bearer() });
+    expect(traversal.status).toBe(400);
+    const nodeSql = await post(JSON.stringify({ name: "a'--", credential: true }), '/api/v1/nodes');
+    expect(nodeSql.status).toBe(400);
+    expect((await request(`${server.url}/api/v1/users`, { headers: bearer() })).json<{ users: unknown[] }>().users.length).toBe(before);
+    expect((await request(`${server.url}/api/v1/nodes`, { headers: bearer() })).json<{ nodes: unknown[] }>().nodes.length).toBe(2);
+  });
+
+  it('survives random JSON at every route of the OpenAPI document without a 5xx', async () => {
+    const doc = (await request(`${server.url}/api/openapi.json`)).json<OpenApi>();
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const values = (): unknown => {
+      const pick = Math.floor(rnd() * 9);
+      return [null, true, -1, 1e308, 'x'.repeat(Math.floor(rnd() * 300)), "'; DROP TABLE nodes; --", '../../../etc/passwd', [1, 'a', null], { nested: { deep: [{}] } }][pick];
+    };
+    const randomJson = (): unknown => {
+      const keys = ['name', 'password', 'role', 'grants', 'tags', 'label', 'token', 'scope', 'disabled', 'reason', 'credential', 'code', 'expires_in_days', 'zzz'];
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < 1 + rnd() * 4; i++) o[keys[Math.floor(rnd() * keys.length)]!] = values();
+      return rnd() < 0.1 ? values() : o;
+    };
+    let requests = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(ops)) {
+        for (let i = 0; i < 15; i++) {
+          const url = path.replace(/\{\w+\}/g, () => encodeURIComponent(String(values())));
+          for (const headers of [bearer(), { cookie: sessions.nobody!.cookie, 'x-csrf-token': sessions.nobody!.csrf }]) {
+            const target = `${server.url}${url}?channel=${encodeURIComponent(String(values()))}`;
+            const body = JSON.stringify(randomJson());
+            const r = await request(target, { method: method.toUpperCase(), headers: { ...headers, 'content-type': 'application/json' }, body }).catch((e: Error) => {
+              throw new Error(`${method} ${target} ${body.slice(0, 200)}: ${e.message}`);
+            });
+            requests++;
+            expect({ method, url, body: r.status >= 500 || r.status < 200 ? `${r.status} ${r.body}` : '' }).toEqual({ method, url, body: '' });
+          }
+        }
+      }
+    }
+    expect(requests).toBeGreaterThan(500);
+  });
+});
