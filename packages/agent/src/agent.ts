@@ -33,10 +33,10 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
   const abort = new AbortController();
   // The outbox and the clock report from open()/start(), before the uplink exists: events
   // are queued until it does.
-  let uplinkReady: Uplink | undefined;
+  const ready: { uplink?: Uplink } = {};
   const early: NodeEvent[] = [];
   const publishEvent = (e: NodeEvent): void => {
-    if (uplinkReady) uplinkReady.publishEvent(e);
+    if (ready.uplink) ready.uplink.publishEvent(e);
     else early.push(e);
   };
   const syncCheck = config.clock.sync_check;
@@ -46,8 +46,8 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
     log: log.child({ name: 'agent.clock' }),
     onChange: () => {
       // Held readings can go now (or must wait): wake the uplink and refresh the status.
-      uplinkReady?.notify();
-      uplinkReady?.publishStatus();
+      ready.uplink?.notify();
+      ready.uplink?.publishStatus();
     },
   });
   const outbox = createSegmentLogOutbox({
@@ -135,7 +135,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
     },
   );
 
-  uplinkReady = uplink;
+  ready.uplink = uplink;
   for (const e of early.splice(0)) uplink.publishEvent(e);
 
   // Readings sampled in the same tick go to the outbox together; concurrent appends are

@@ -30,6 +30,20 @@ export interface BrokerDeps {
 
 const BAD_CREDENTIALS = 4;
 
+/**
+ * Publishes of one connection being ingested at once, at most. aedes itself keeps reading and
+ * handles every packet it parsed concurrently, so without this a node (or anyone holding a
+ * credential) could pile unbounded work on a slow database. At the limit the connection is
+ * paused (aedes stops reading its socket), so the flood waits in TCP buffers and on the node.
+ */
+export const MAX_INGESTS_PER_CONNECTION = 8;
+
+/** The part of aedes's Client that pauses reading; present at run time, missing from its typings. */
+interface PausableClient {
+  pause(): void;
+  resume(): void;
+}
+
 function authError(message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: BAD_CREDENTIALS }) as AuthenticateError;
 }
@@ -45,6 +59,7 @@ export class EmbeddedBroker {
   readonly #aedes: AedesInstance;
   readonly #identities = new WeakMap<Client, NodeIdentity>();
   readonly #connected = new Map<string, Client>();
+  readonly #ingesting = new WeakMap<Client, number>();
   #tcp: net.Server | undefined;
   /** Refusals are counted every time but logged once per node and reason, so a misconfigured node cannot flood the log. */
   readonly #refusals: RejectLog;
@@ -60,9 +75,23 @@ export class EmbeddedBroker {
       },
       authorizePublish: (client, packet, done) => {
         if (!client) return done(null); // server-originated publishes
+        const pending = (this.#ingesting.get(client) ?? 0) + 1;
+        this.#ingesting.set(client, pending);
+        if (pending === MAX_INGESTS_PER_CONNECTION) (client as unknown as PausableClient).pause();
+        const finish = (): void => {
+          const left = (this.#ingesting.get(client) ?? 1) - 1;
+          this.#ingesting.set(client, left);
+          if (left === MAX_INGESTS_PER_CONNECTION - 1) (client as unknown as PausableClient).resume();
+        };
         void this.#authorizePublish(client, packet.topic, packet.payload).then(
-          () => done(null),
-          (e: Error) => done(e),
+          () => {
+            finish();
+            done(null);
+          },
+          (e: Error) => {
+            finish();
+            done(e);
+          },
         );
       },
       authorizeSubscribe: (client, sub, done) => {
