@@ -11,6 +11,7 @@ import { AGENT_VERSION, bootId, primaryIp } from './node-info.js';
 import type { Outbox, OutboxEntry } from './outbox/outbox.js';
 import { createSegmentLogOutbox } from './outbox/segment-log-outbox.js';
 import { Scheduler } from './scheduler.js';
+import { startTunnel, type RunningTunnel } from './tunnel/start-tunnel.js';
 import { Uplink } from './uplink.js';
 
 export interface RunningAgent {
@@ -19,6 +20,8 @@ export interface RunningAgent {
   uplink: Uplink;
   clock: ClockSource;
   drivers: Array<{ id: string; instance: DriverInstance }>;
+  /** The reverse SSH tunnel, when enabled. */
+  tunnel: RunningTunnel | undefined;
   stop(): Promise<void>;
 }
 
@@ -34,6 +37,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
   // The outbox and the clock report from open()/start(), before the uplink exists: events
   // are queued until it does.
   const ready: { uplink?: Uplink } = {};
+  let tunnel: RunningTunnel | undefined = undefined; // set once the uplink exists (its status reads it)
   const early: NodeEvent[] = [];
   const publishEvent = (e: NodeEvent): void => {
     if (ready.uplink) ready.uplink.publishEvent(e);
@@ -127,6 +131,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
             ...(s.degraded ? { degraded: s.degraded } : {}),
           },
           clock_synced: clock.isSynced(),
+          ...(tunnel ? { tunnel: tunnel.status() } : {}),
           ...(fault ? { last_fault: fault } : {}),
           ...(boot ? { boot_id: boot } : {}),
           ...(primaryIp() ? { ip: primaryIp() } : {}),
@@ -179,6 +184,8 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
 
   await scheduler.start(drivers, abort.signal, config.rediscover_interval);
   uplink.start();
+  // A tunnel state change is news for whoever wants to ssh in: refresh the status at once.
+  tunnel = await startTunnel(loaded, log.child({ name: 'agent.tunnel' }), () => uplink.publishStatus());
   log.info({ node: config.node, channels: scheduler.channels().length, server: config.server.mqtt_url }, 'agent started');
 
   return {
@@ -187,9 +194,11 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
     uplink,
     clock,
     drivers,
+    tunnel,
     stop: async () => {
       abort.abort();
       clock.stop();
+      await tunnel?.stop();
       await scheduler.stop();
       if (pending.length > 0) flush();
       await Promise.all(inFlightAppends);

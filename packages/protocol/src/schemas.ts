@@ -77,6 +77,18 @@ export const statusSchema = z.object({
   last_fault: z
     .object({ state: z.string().max(32), message: z.string().max(512), since: z.number().int().positive(), until: z.number().int().positive().optional() })
     .optional(),
+  /** The reverse SSH tunnel, when enabled: up, down (connecting/retrying) or error, with the last ssh error. */
+  tunnel: z
+    .object({
+      state: z.enum(['up', 'down', 'error']),
+      transport: z.enum(['direct', 'websocket']),
+      remote_port: z.number().int().positive(),
+      since: z.number().int().positive(),
+      last_error: z.string().max(512).optional(),
+      last_error_at: z.number().int().positive().optional(),
+      restarts: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export type Status = z.infer<typeof statusSchema>;
 

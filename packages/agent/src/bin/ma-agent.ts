@@ -15,6 +15,8 @@ Usage:
   ma-agent check --config agent.yaml   validate the config and list the channels each driver finds
   ma-agent drivers                     list the available drivers
   ma-agent outbox inspect|export|replay --config agent.yaml   the outbox recovery tool (see below)
+  ma-agent tunnel-key --config agent.yaml   create the node's tunnel key if missing; print its public half
+  ma-agent ws-proxy <wss://server/api/v1/tunnel/ssh>   ssh ProxyCommand over the server's HTTPS port (the tunnel runs it)
   ma-agent --version | --help
 
 ${OUTBOX_HELP}
@@ -51,7 +53,14 @@ async function main(argv: string[]): Promise<number> {
     for (const d of Object.values(drivers)) process.stdout.write(`${d.id.padEnd(12)} ${d.description}\n`);
     return 0;
   }
-  if (command !== 'run' && command !== 'check' && command !== 'outbox') {
+  if (command === 'ws-proxy') {
+    // stdout is ssh's data channel here: nothing else may be written to it.
+    const { runWsProxy, wsProxyFromEnv } = await import('../ws-proxy/ws-proxy.js');
+    if (!positionals[1]) throw new Error('usage: ma-agent ws-proxy <ws[s]://server/api/v1/tunnel/ssh>');
+    await runWsProxy({ ...(await wsProxyFromEnv(positionals[1])), input: process.stdin, output: process.stdout });
+    return 0;
+  }
+  if (command !== 'run' && command !== 'check' && command !== 'outbox' && command !== 'tunnel-key') {
     process.stderr.write(`unknown command: ${command}\n\n${HELP}`);
     return 2;
   }
@@ -61,6 +70,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const loaded = await loadAgentConfig(values.config);
   if (command === 'outbox') return runOutboxCommand(positionals[1], loaded, values, (s) => process.stdout.write(s));
+  if (command === 'tunnel-key') {
+    const { ensureTunnelKey } = await import('../tunnel/start-tunnel.js');
+    const path = await import('node:path');
+    process.stdout.write(`${await ensureTunnelKey(path.resolve(loaded.dataDir, loaded.config.tunnel.key_file), loaded.config.node)}\n`);
+    return 0;
+  }
   const log = createLogger('agent');
 
   if (command === 'check') {

@@ -1,5 +1,6 @@
 import { NODE_NAME_PATTERN, parseDuration } from '@ma/protocol';
 import { z } from 'zod';
+import { tunnelConfigSchema } from '../tunnel/tunnel-config.js';
 
 export const durationSchema = (fallback: string) =>
   z
@@ -108,6 +109,8 @@ export const agentConfigSchema = z
       .default({}),
     /** How often drivers that support it look for new devices (e.g. a probe plugged in). */
     rediscover_interval: durationSchema('60s'),
+    /** Reverse SSH tunnel to the control point, so people can reach this node behind NAT (docs/remote-access.md). */
+    tunnel: tunnelConfigSchema.default({}),
     drivers: z.array(driverEntrySchema).min(1, 'at least one driver, e.g. [{ driver: ds18b20 }]'),
   })
   .strict();

@@ -42,8 +42,11 @@ export const tunnelConfigSchema = z
      * the WebSocket when the control point's SSH port cannot be reached.
      */
     transport: z.enum(['auto', 'direct', 'websocket']).default('auto'),
-    /** The server's WebSocket SSH bridge; default: derived from server.mqtt_url (ws[s]://host/api/v1/tunnel/ssh). */
-    websocket_url: z.string().regex(/^wss?:\/\/\S+$/, 'a ws:// or wss:// URL').optional(),
+    /**
+     * The server's HTTP(S) URL: the node's public key is registered there, and the WebSocket
+     * transport goes to its /api/v1/tunnel/ssh. Default: the origin of a ws:// or wss:// server.mqtt_url.
+     */
+    server_url: z.string().regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL').optional(),
     /** ServerAliveInterval: how often ssh checks the control point still answers. */
     alive_interval: durationSchema('15s'),
     /** ServerAliveCountMax: unanswered checks before ssh gives up (and the supervisor restarts it). */
