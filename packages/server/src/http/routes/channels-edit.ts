@@ -30,7 +30,7 @@ export function registerChannelEditRoutes(app: FastifyInstance, ctx: HttpContext
       await ctx.authorizeChannel(req, req.params.id, 'admin');
       const raw = req.body.label;
       const label = raw === null ? null : raw.trim();
-      if (label !== null && /[\u0000-\u001f\u007f]/.test(label)) {
+      if (label !== null && [...label].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) {
         throw new MaError(ErrorCode.InputInvalid, `body.label: got ${JSON.stringify(raw)}, expected text without control characters`);
       }
       const row = await deps.store.setChannelUserLabel(req.params.id, label === '' ? null : label);
