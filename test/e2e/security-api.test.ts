@@ -62,6 +62,8 @@ describe('API security', () => {
     expect(gets.length).toBeGreaterThan(10);
     const adminOnly = new Set(['/api/v1/users', '/api/v1/audit', '/api/v1/users/{user}/grants']);
     const everyone = new Set(['/api/v1/nodes', '/api/v1/channels', '/api/v1/features', '/api/v1/auth/me', '/api/v1/auth/state', '/api/v1/tokens']);
+    // Alerts (issue #6): lists filtered to the nodes each user may view.
+    for (const p of ['/api/v1/alerts', '/api/v1/alert-rules', '/api/v1/alert-silences', '/api/v1/alert-deliveries']) everyone.add(p);
     for (const [name, u] of Object.entries(users)) {
       for (const [path, ops] of gets) {
         if (path === '/api/v1/live') continue; // the WebSocket feed: its own test below

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { dirname, resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
+import { startAlerts } from './alerts/alerts-service.js';
 import { hashToken } from './broker/credentials.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { resolveDatabaseUrl, type LoadedServerConfig } from './config/load.js';
@@ -17,6 +20,8 @@ import { EnrollmentStore } from './enrollment/enrollment-store.js';
 import { openStore } from './store/open-store.js';
 import { loadServerTls } from './tls/server-tls.js';
 import type { Store } from './store/store.js';
+import { TunnelsStore } from './store/tunnels-store.js';
+import { TunnelService } from './tunnels/tunnel-service.js';
 
 export const SERVER_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -75,6 +80,28 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     publicUrl: () => publicUrl,
   });
 
+  // Alert rules see every reading ingest stores from here on (started before the broker listens).
+  const alerts = await startAlerts({
+    store,
+    ingest,
+    live,
+    config: config.alerts,
+    configDir: loaded.file ? path.dirname(loaded.file) : process.cwd(),
+    publicUrl: () => publicUrl,
+    log,
+  });
+
+  // Reverse SSH tunnels (issue #7): node keys, the generated authorized_keys, end-to-end checks.
+  const tunnelsConfig = config.tunnels;
+  const tunnels = new TunnelService({
+    store: new TunnelsStore(store),
+    portBase: config.nodes.tunnel_port_base,
+    authorizedKeysFile: tunnelsConfig.authorized_keys_file ? resolvePath(loaded.file ? dirname(loaded.file) : process.cwd(), tunnelsConfig.authorized_keys_file) : undefined,
+    checkIntervalMs: tunnelsConfig.check_interval,
+    log: log.child({ name: 'server.tunnels' }),
+  });
+  await tunnels.start();
+
   let mqttUrl = '';
   const app = await buildHttpApp({
     store,
@@ -91,6 +118,8 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     disconnectNode: (name) => broker.disconnectNode(name),
     mqttUrl: () => mqttUrl,
     webDistDir: config.web.dist_dir ?? defaultWebDist(),
+    tunnels: { service: tunnels, sshd: { host: tunnelsConfig.sshd_host, port: tunnelsConfig.sshd_port } },
+    alerts,
   });
 
   let mqttTcpPort: number | undefined;
@@ -101,6 +130,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
   } catch (e) {
     await broker.close();
     await app.close();
+    await alerts.stop();
     await store.close();
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE') {
@@ -128,8 +158,10 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     registry,
     stop: async () => {
       sweeper.stop();
+      tunnels.stop();
       await broker.close();
       await app.close();
+      await alerts.stop();
       await store.close();
     },
   };

@@ -8,9 +8,13 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerEnrollmentRoutes } from './routes/enrollment.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerUserRoutes } from './routes/users.js';
+import { registerTunnelRoutes } from './routes/tunnels.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { strictValidatorCompiler } from './strict-validator.js';
 import { collectOpenApi } from './openapi.js';
+import { registerAlertAckLinkRoutes } from './routes/alert-ack-link.js';
+import { registerAlertRuleRoutes } from './routes/alert-rules.js';
+import { registerAlertRoutes } from './routes/alerts.js';
 import { registerChannelRoutes } from './routes/channels.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -67,7 +71,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerTokenRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerEnrollmentRoutes(app, ctx);
+  registerAlertRuleRoutes(app, ctx);
+  registerAlertRoutes(app, ctx);
+  registerAlertAckLinkRoutes(app, ctx);
   registerWebSocketRoutes(app, ctx);
+  if (deps.tunnels) registerTunnelRoutes(app, ctx, deps.tunnels);
   await registerStaticRoutes(app, deps.webDistDir);
   return app;
 }

@@ -1,6 +1,7 @@
 import { ErrorCode, MaError, type NodeSummary } from '@ma/protocol';
 import type { FastifyRequest, FastifySchema } from 'fastify';
 import type { Logger } from 'pino';
+import type { AlertsService } from '../alerts/alerts-service.js';
 import type { AuditEntry } from '../audit/audit-store.js';
 import type { Access } from '../auth/access.js';
 import type { AuthService } from '../auth/auth-service.js';
@@ -11,6 +12,7 @@ import type { LiveHub } from '../live/live-hub.js';
 import type { NodeRegistry } from '../nodes/node-registry.js';
 import type { ChannelRow, NodeRow, Store } from '../store/store.js';
 import type { Permission } from '../users/grants-store.js';
+import type { TunnelHttpDeps } from './routes/tunnels.js';
 import { toNodeSummary } from './views.js';
 
 const accessCache = new WeakMap<FastifyRequest, Promise<Access>>();
@@ -36,6 +38,10 @@ export interface HttpDeps {
   /** URL agents use for MQTT, written into generated agent configs. */
   mqttUrl(): string;
   webDistDir: string | undefined;
+  /** Reverse SSH tunnels: node keys, checks and the WebSocket SSH bridge (routes/tunnels.ts). */
+  tunnels?: TunnelHttpDeps | undefined;
+  /** Alert rules, alerts, silences and the delivery log (routes/alerts*.ts). */
+  alerts?: AlertsService | undefined;
 }
 
 /** Route schemas carry OpenAPI's summary and tags beside what fastify validates. */

@@ -4,13 +4,14 @@ import {
   telemetryBatchSchema,
   type ChannelMeta,
   type ChannelSummary,
+  type NodeEvent,
   type NodeTopicKind,
   type Status,
 } from '@ma/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { LiveHub } from '../live/live-hub.js';
-import type { ChannelRow, Store } from '../store/store.js';
+import type { ChannelRow, ReadingInput, Store } from '../store/store.js';
 import { toChannelSummary } from '../http/views.js';
 import { RejectLog } from './reject-log.js';
 
@@ -30,6 +31,17 @@ export const PLAUSIBLE_SINCE = Date.UTC(2020, 0, 1);
 export type IngestOutcome = { accepted: true } | { accepted: false; reason: string };
 
 /**
+ * What another feature (alert rules) sees of ingest, after the rows are stored: new readings
+ * only (never a duplicate), agent events and status. Called synchronously before the node's
+ * PUBACK, so an observer must only queue work; one that throws is logged and ignored.
+ */
+export interface IngestObserver {
+  readings?(node: NodeIdentity, rows: readonly ReadingInput[], now: number): void;
+  events?(node: NodeIdentity, events: readonly NodeEvent[], now: number): void;
+  status?(node: NodeIdentity, status: Status, now: number): void;
+}
+
+/**
  * Turns a node's MQTT publishes into stored rows. It validates every payload with the
  * protocol schemas; a bad payload is rejected and counted, never thrown. Storage errors
  * are thrown, so the transport withholds its acknowledgement and the node resends.
@@ -40,6 +52,7 @@ export class Ingest {
   /** node id -> channel key -> JSON of the last metadata applied, to skip unchanged upserts. */
   readonly #metaSeen = new Map<number, Map<string, string>>();
   readonly #rejects: RejectLog;
+  readonly #observers = new Set<IngestObserver>();
 
   constructor(
     private readonly store: Store,
@@ -67,6 +80,22 @@ export class Ingest {
         // cmd/result, state and config are accepted and handled by later features.
         await this.store.touchNode(node.id, now);
         return { accepted: true };
+    }
+  }
+
+  /** Adds an observer of stored readings, events and status; returns the way to remove it. */
+  observe(o: IngestObserver): () => void {
+    this.#observers.add(o);
+    return () => this.#observers.delete(o);
+  }
+
+  #notify(call: (o: IngestObserver) => void): void {
+    for (const o of this.#observers) {
+      try {
+        call(o);
+      } catch (err) {
+        this.log.error({ err }, 'an ingest observer failed');
+      }
     }
   }
 
@@ -158,6 +187,7 @@ export class Ingest {
         node: node.name,
         readings: result.insertedRows.map((r) => ({ channel: r.channel_id, ts: r.ts, v: r.value })),
       });
+      this.#notify((o) => o.readings?.(node, result.insertedRows, now));
     }
     return { accepted: true };
   }
@@ -184,6 +214,7 @@ export class Ingest {
       }
     }
     this.live.publish({ type: 'status', node: node.name, online, last_seen: now });
+    this.#notify((o) => o.status?.(node, status, now));
     return { accepted: true };
   }
 
@@ -206,6 +237,7 @@ export class Ingest {
       }
     }
     await this.store.touchNode(node.id, now);
+    this.#notify((o) => o.events?.(node, parsed.data.events, now));
     return { accepted: true };
   }
 }

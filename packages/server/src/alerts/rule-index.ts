@@ -1,0 +1,65 @@
+import type { ChannelRow, NodeRow } from '../store/store.js';
+import type { AlertRule } from './rule.js';
+
+/** The names a label rule matches on a channel: its label, people-given label and `labels` values. */
+export function channelLabels(c: ChannelRow): Set<string> {
+  const out = new Set<string>();
+  if (c.label) out.add(c.label);
+  if (c.user_label) out.add(c.user_label);
+  try {
+    const labels = JSON.parse(c.labels_json) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(labels)) {
+      if (typeof v === 'string') out.add(v);
+      // `{ "freezer": "" }` or `{ "role": "freezer" }` both tag a channel as a freezer.
+      out.add(k);
+    }
+  } catch {
+    // labels_json is written by the store from validated metadata; a bad one matches nothing.
+  }
+  return out;
+}
+
+/** Does the rule watch this channel? */
+export function ruleMatchesChannel(rule: AlertRule, c: ChannelRow, node: Pick<NodeRow, 'name'>): boolean {
+  const t = rule.target;
+  if (t.node !== undefined && t.node !== node.name) return false;
+  if (t.channel !== undefined && t.channel !== c.key) return false;
+  if (t.label !== undefined && !channelLabels(c).has(t.label)) return false;
+  return c.kind === 'sensor' || t.channel !== undefined;
+}
+
+/** Does the rule watch the node as a whole (no channel, no label)? */
+export function ruleWatchesNode(rule: AlertRule, node: Pick<NodeRow, 'name'>): boolean {
+  return rule.target.channel === undefined && rule.target.label === undefined && rule.target.node === node.name;
+}
+
+/**
+ * Which rules watch which channel, computed once per channel and kept until a rule or the
+ * channel changes: a reading then costs one map lookup, not a scan of every rule.
+ */
+export class RuleIndex {
+  #rules: AlertRule[] = [];
+  readonly #byChannel = new Map<number, AlertRule[]>();
+
+  get rules(): readonly AlertRule[] {
+    return this.#rules;
+  }
+
+  setRules(rules: AlertRule[]): void {
+    this.#rules = rules.filter((r) => r.enabled);
+    this.#byChannel.clear();
+  }
+
+  forgetChannel(id: number): void {
+    this.#byChannel.delete(id);
+  }
+
+  forChannel(c: ChannelRow, node: Pick<NodeRow, 'name'>): AlertRule[] {
+    let m = this.#byChannel.get(c.id);
+    if (!m) {
+      m = this.#rules.filter((r) => ruleMatchesChannel(r, c, node));
+      this.#byChannel.set(c.id, m);
+    }
+    return m;
+  }
+}
