@@ -14,6 +14,9 @@ Usage:
   ma-agent [run] --config agent.yaml   sample the configured drivers and send readings to the server
   ma-agent check --config agent.yaml   validate the config and list the channels each driver finds
   ma-agent drivers                     list the available drivers
+  ma-agent enroll <server-url> <token> [--config agent.yaml] [--data-dir dir] [--force]
+                                       trade a one-time enrollment token (from \`ma node add\`) for this
+                                       node's credential; writes agent.yaml (and ca.pem, the pinned CA)
   ma-agent outbox inspect|export|replay --config agent.yaml   the outbox recovery tool (see below)
   ma-agent tunnel-key --config agent.yaml   create the node's tunnel key if missing; print its public half
   ma-agent ws-proxy <wss://server/api/v1/tunnel/ssh>   ssh ProxyCommand over the server's HTTPS port (the tunnel runs it)
@@ -38,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       format: { type: 'string' },
       batch: { type: 'string' },
       force: { type: 'boolean' },
+      // enroll
+      'data-dir': { type: 'string' },
     },
   });
   if (values.help) {
@@ -58,6 +63,17 @@ async function main(argv: string[]): Promise<number> {
     const { runWsProxy, wsProxyFromEnv } = await import('../ws-proxy/ws-proxy.js');
     if (!positionals[1]) throw new Error('usage: ma-agent ws-proxy <ws[s]://server/api/v1/tunnel/ssh>');
     await runWsProxy({ ...(await wsProxyFromEnv(positionals[1])), input: process.stdin, output: process.stdout });
+    return 0;
+  }
+  if (command === 'enroll') {
+    const [, serverUrl, token] = positionals;
+    if (!serverUrl || !token) {
+      process.stderr.write(`ma-agent: enroll needs <server-url> <token>\n\n${HELP}`);
+      return 2;
+    }
+    const { enroll } = await import('../enroll/enroll.js');
+    const r = await enroll({ serverUrl, token, configFile: values.config ?? 'agent.yaml', ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}), ...(values.force ? { force: true } : {}) });
+    process.stdout.write(`enrolled as node ${r.node}; wrote ${r.configFile}${r.caFile ? ` and ${r.caFile} (pinned CA)` : ''}. Add drivers, then: ma-agent run --config ${r.configFile}\n`);
     return 0;
   }
   if (command !== 'run' && command !== 'check' && command !== 'outbox' && command !== 'tunnel-key') {

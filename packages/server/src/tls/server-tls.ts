@@ -33,6 +33,10 @@ export async function loadServerTls(tls: { cert_file: string; key_file: string; 
     const ca = await read('ca_file', tls.ca_file);
     try {
       caFingerprint = certificateFingerprint(ca);
+      // Send the CA with the leaf, so an enrolling agent can find the certificate its token pins.
+      if (!cert.toString('utf8').includes(ca.toString('utf8').trim())) return { cert: Buffer.concat([cert, Buffer.from('\n'), ca]), key, caFingerprint };
+      // Send the CA with the leaf, so an enrolling agent can find the certificate its token pins.
+      if (!cert.toString('utf8').includes(ca.toString('utf8').trim())) return { cert: Buffer.concat([cert, Buffer.from('\n'), ca]), key, caFingerprint };
     } catch (e) {
       throw new MaError(ErrorCode.ConfigInvalid, `${configFile ?? 'config'}: http.tls.ca_file: ${tls.ca_file} is not a PEM certificate`, { cause: e });
     }
