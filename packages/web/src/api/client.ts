@@ -4,7 +4,10 @@
  */
 import type {
   ChannelListResponse,
+  ChannelSummary,
   ErrorResponse,
+  FeaturesResponse,
+  NodeConnectionsResponse,
   NodeDetail,
   NodeListResponse,
   SeriesResponse,
@@ -30,10 +33,10 @@ function isErrorResponse(body: unknown): body is ErrorResponse {
   return typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string';
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+async function getJson<T>(path: string, signal?: AbortSignal, init: RequestInit = {}): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(`${API_BASE}${path}`, { headers: { accept: 'application/json' }, signal });
+    response = await fetch(`${API_BASE}${path}`, { ...init, headers: { accept: 'application/json', ...init.headers }, signal });
   } catch (cause) {
     if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
     throw new ApiError(`Cannot reach the server (${String(cause)})`, 0);
@@ -76,4 +79,43 @@ export function getReadings(query: ReadingsQuery, signal?: AbortSignal): Promise
     points: String(Math.max(1, Math.round(query.points))),
   });
   return getJson(`/readings?${params.toString()}`, signal);
+}
+
+export function getFeatures(signal?: AbortSignal): Promise<FeaturesResponse> {
+  return getJson('/features', signal);
+}
+
+/** `to` left out means "now" on the server's clock, so a transition that just happened is included. */
+export function getConnections(node: string, from: number, to: number | null, signal?: AbortSignal): Promise<NodeConnectionsResponse> {
+  const end = to === null ? '' : `&to=${Math.ceil(to)}`;
+  return getJson(`/nodes/${encodeURIComponent(node)}/connections?from=${Math.floor(from)}${end}`, signal);
+}
+
+/** Sets a channel's label (null: back to the agent's). `token` is an admin API token until sessions exist. */
+export function setChannelLabel(id: number, label: string | null, token: string | null): Promise<ChannelSummary> {
+  return getJson(`/channels/${id}`, undefined, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify({ label }),
+  });
+}
+
+export interface CsvQuery {
+  channels: readonly number[];
+  from: number;
+  to: number;
+  /** every stored reading, or `points` min/max/avg buckets per channel */
+  raw: boolean;
+  points: number;
+}
+
+/** URL of `GET /api/v1/readings.csv` for a chart's channels and window (a plain link downloads it). */
+export function readingsCsvUrl(query: CsvQuery): string {
+  const params = new URLSearchParams();
+  for (const id of query.channels) params.append('channel', String(id));
+  params.set('from', String(Math.floor(query.from)));
+  params.set('to', String(Math.ceil(query.to)));
+  if (query.raw) params.set('raw', '1');
+  else params.set('points', String(Math.max(2, Math.min(10_000, Math.round(query.points)))));
+  return `${API_BASE}/readings.csv?${params.toString()}`;
 }

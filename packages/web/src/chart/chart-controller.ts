@@ -1,14 +1,16 @@
 /**
  * Owns one uPlot instance and the point buffers behind it. Seeds each channel from `/api/v1/readings`, then
  * appends live readings from the WebSocket without refetching, trims points that leave the window, and slides
- * the window with time. Rebuilds the plot only when the set of series (or the theme) changes.
+ * the window with time. Rebuilds the plot only when the set of series (or the theme) changes; live data goes
+ * through `setData`. Downsampled series carry a min/max band; a drag selects a window to zoom into.
  */
 import uPlot from 'uplot';
 import type { LiveMessage } from '@ma/protocol';
 import { getReadings } from '../api/client';
 import type { LiveClient } from '../api/live';
 import { formatNumber } from '../lib/format';
-import { darkSchemeQuery, measureLabels, readChartTheme } from './chart-theme';
+import { THEME_EVENT } from '../lib/theme';
+import { measureLabels, readChartTheme } from './chart-theme';
 import {
   type AlignedTable,
   type SeriesBuffer,
@@ -19,7 +21,7 @@ import {
   trimBefore,
   valueAtOrBefore,
 } from './series-buffer';
-import { DEFAULT_RANGE, type TimeRange } from './time-ranges';
+import { type ChartWindow, DEFAULT_RANGE, relative, windowBounds, windowKey } from './time-ranges';
 
 export interface ChartSeriesDef {
   id: number;
@@ -39,6 +41,18 @@ export type ChartStatus =
   | { state: 'loading' | 'ready' }
   | { state: 'error'; message: string };
 
+/** When the last full load of the chart happened (performance.now() ms), for benchmarks and tests. */
+export interface ChartTiming {
+  /** the window's fetches started */
+  fetchStart: number;
+  /** the last fetch of the window answered */
+  fetchEnd: number | null;
+  /** the first draw after every fetch answered */
+  renderEnd: number | null;
+  /** points drawn then, all series */
+  points: number;
+}
+
 export interface ChartControllerOptions {
   container: HTMLElement;
   live: LiveClient;
@@ -46,6 +60,8 @@ export interface ChartControllerOptions {
   now: () => number;
   onLegend: (legend: LegendState) => void;
   onStatus: (status: ChartStatus) => void;
+  /** the user dragged across the plot to select [from, to] */
+  onZoom?: (from: number, to: number) => void;
 }
 
 type Reading = { ts: number; v: number };
@@ -81,7 +97,9 @@ function decimalsOf(increment: number): number {
 export class ChartController {
   private plot: uPlot | null = null;
   private defs: ChartSeriesDef[] = [];
-  private range: TimeRange = DEFAULT_RANGE;
+  private window: ChartWindow = relative(DEFAULT_RANGE);
+  private timing: ChartTiming = { fetchStart: 0, fetchEnd: null, renderEnd: null, points: 0 };
+  private renders = 0;
   private readonly buffers = new Map<number, SeriesBuffer>();
   /** live readings that arrived while the channel's history was being fetched */
   private readonly pending = new Map<number, Reading[]>();
@@ -108,10 +126,9 @@ export class ChartController {
         if (reconnected) this.reloadAll();
       }),
     );
-    const scheme = darkSchemeQuery();
-    const onScheme = (): void => this.rebuild();
-    scheme.addEventListener('change', onScheme);
-    this.cleanups.push(() => scheme.removeEventListener('change', onScheme));
+    const onTheme = (): void => this.rebuild();
+    window.addEventListener(THEME_EVENT, onTheme);
+    this.cleanups.push(() => window.removeEventListener(THEME_EVENT, onTheme));
     this.restartTicker();
   }
 
@@ -133,6 +150,21 @@ export class ChartController {
     return this.defs.map((d) => d.id);
   }
 
+  /** Timing of the last load of the window (see ChartTiming). */
+  lastTiming(): ChartTiming {
+    return { ...this.timing };
+  }
+
+  /** How many times the plot has been drawn. */
+  renderCount(): number {
+    return this.renders;
+  }
+
+  /** The visible window, ms. */
+  visibleWindow(): { from: number; to: number } {
+    return { ...this.view };
+  }
+
   setSeries(defs: readonly ChartSeriesDef[]): void {
     const before = new Set(this.defs.map((d) => d.id));
     const wanted = new Set(defs.map((d) => d.id));
@@ -152,9 +184,9 @@ export class ChartController {
     this.reportStatus();
   }
 
-  setRange(range: TimeRange): void {
-    if (range.key === this.range.key) return;
-    this.range = range;
+  setWindow(next: ChartWindow): void {
+    if (windowKey(next) === windowKey(this.window)) return;
+    this.window = next;
     this.reloadAll();
     this.restartTicker();
   }
@@ -173,24 +205,22 @@ export class ChartController {
     this.buffers.clear();
     this.pending.clear();
     this.errors.clear();
+    this.timing = { fetchStart: performance.now(), fetchEnd: null, renderEnd: null, points: 0 };
     for (const def of this.defs) void this.load(def.id);
     this.scheduleDraw();
   }
 
   private async load(channel: number): Promise<void> {
     const generation = this.generation;
-    const range = this.range;
+    const win = this.window;
     this.pending.set(channel, []);
     this.errors.delete(channel);
     this.reportStatus();
-    const to = this.options.now();
+    const { from, to } = windowBounds(win, this.options.now());
     try {
-      const response = await getReadings(
-        { channel, from: to - range.ms, to, points: Math.max(60, this.width) },
-        this.abort.signal,
-      );
+      const response = await getReadings({ channel, from, to, points: Math.max(60, this.width) }, this.abort.signal);
       if (generation !== this.generation || !this.pending.has(channel)) return;
-      const buffer = bufferFromResponse(response, range.live ? 'raw' : 'bucketed');
+      const buffer = bufferFromResponse(response, win.kind === 'relative' && win.range.live ? 'raw' : 'bucketed');
       for (const r of this.pending.get(channel) ?? []) appendReading(buffer, r.ts, r.v);
       this.buffers.set(channel, buffer);
     } catch (error) {
@@ -202,14 +232,18 @@ export class ChartController {
       this.errors.set(channel, error instanceof Error ? error.message : String(error));
     }
     this.pending.delete(channel);
+    if (this.pending.size === 0 && this.timing.fetchEnd === null) this.timing.fetchEnd = performance.now();
     this.reportStatus();
     this.scheduleDraw();
   }
 
   private onLive(message: LiveMessage): void {
     if (message.type !== 'readings') return;
+    // A fixed window (custom, zoomed, panned) shows the past: only readings inside it belong there.
+    const fixed = this.window.kind === 'fixed' ? this.window : null;
     let changed = false;
     for (const r of message.readings) {
+      if (fixed !== null && (r.ts < fixed.from || r.ts >= fixed.to)) continue;
       const waiting = this.pending.get(r.channel);
       if (waiting !== undefined) {
         waiting.push({ ts: r.ts, v: r.v });
@@ -225,8 +259,10 @@ export class ChartController {
 
   private restartTicker(): void {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    this.tickTimer = null;
+    if (this.window.kind !== 'relative') return;
     // Slide the window about one pixel at a time, at most once a second.
-    const every = Math.min(MINUTE, Math.max(SECOND, this.range.ms / Math.max(1, this.width)));
+    const every = Math.min(MINUTE, Math.max(SECOND, this.window.range.ms / Math.max(1, this.width)));
     this.tickTimer = setInterval(() => this.scheduleDraw(), every);
   }
 
@@ -240,17 +276,28 @@ export class ChartController {
 
   /** Slide the window to now, trim what left it, and align the buffers into the table uPlot draws. */
   private prepareTable(): void {
-    const to = this.options.now();
-    const from = to - this.range.ms;
+    const { from, to } = windowBounds(this.window, this.options.now());
     this.view = { from, to };
-    for (const buffer of this.buffers.values()) trimBefore(buffer, from);
-    this.table = alignSeries(this.defs.map((d) => this.buffers.get(d.id)));
+    if (this.window.kind === 'relative') for (const buffer of this.buffers.values()) trimBefore(buffer, from);
+    this.table = alignSeries(
+      this.defs.map((d) => this.buffers.get(d.id)),
+      true,
+    );
   }
 
   private draw(): void {
     this.prepareTable();
     this.plot?.setData(this.table as uPlot.AlignedData);
     this.emitLegend(this.plot?.cursor.idx ?? null);
+  }
+
+  /** uPlot's draw hook: counts renders and closes the load timing once every fetch has answered. */
+  private onDrawn(): void {
+    this.renders += 1;
+    if (this.timing.fetchEnd !== null && this.timing.renderEnd === null && this.pending.size === 0) {
+      this.timing.renderEnd = performance.now();
+      this.timing.points = (this.table[0]?.length ?? 0) * this.defs.length;
+    }
   }
 
   private rebuild(): void {
@@ -270,7 +317,10 @@ export class ChartController {
     const scales: uPlot.Scales = {
       x: { time: true, range: () => [this.view.from, this.view.to] },
     };
-    for (const unit of units) scales[scaleKeyForUnit(unit)] = { auto: true };
+    // A flat series (disk at 23 %) gets a sensible span instead of ticks in the fifth decimal.
+    const yRange: uPlot.Range.Function = (_u, min, max) =>
+      min === null || max === null ? [0, 1] : max - min < 1e-6 * Math.max(1, Math.abs(max)) ? [min - 1, max + 1] : uPlot.rangeNum(min, max, 0.1, true);
+    for (const unit of units) scales[scaleKeyForUnit(unit)] = { auto: true, range: yRange };
 
     const yAxes: uPlot.Axis[] = units.map((unit, i) => ({
       scale: scaleKeyForUnit(unit),
@@ -294,9 +344,11 @@ export class ChartController {
       legend: { show: false },
       padding: [12, 8, 0, 4],
       cursor: {
-        drag: { x: false, y: false, setScale: false },
+        // Drag across the plot to zoom: the panel turns the selection into a fixed window (and a URL).
+        drag: { x: true, y: false, setScale: false },
         points: { size: 8, width: 2 },
       },
+      select: { show: true, left: 0, top: 0, width: 0, height: 0 },
       scales,
       axes: [
         {
@@ -317,11 +369,39 @@ export class ChartController {
           stroke: d.color,
           width: 2,
           spanGaps: false,
+          points: { show: false },
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : formatNumber(v)),
         })),
+        // Min and max of each series: invisible lines that bound its band.
+        ...this.defs.flatMap((d) =>
+          ['min', 'max'].map((which) => ({
+            label: `${d.label} ${which}`,
+            scale: scaleKeyForUnit(d.unit),
+            stroke: 'transparent',
+            width: 0,
+            spanGaps: false,
+            points: { show: false },
+          })),
+        ),
       ],
+      bands: this.defs.map((d, s) => ({
+        series: [1 + this.defs.length + 2 * s + 1, 1 + this.defs.length + 2 * s] as [number, number],
+        fill: `${d.color}2e`,
+      })),
       hooks: {
         setCursor: [(u) => this.emitLegend(u.cursor.idx ?? null)],
+        draw: [() => this.onDrawn()],
+        setSelect: [
+          (u) => {
+            const { left, width } = u.select;
+            if (width < 4) return;
+            const from = u.posToVal(left, 'x');
+            const to = u.posToVal(left + width, 'x');
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            // Below a minute there is nothing more to see: raw readings are seconds apart at best.
+            if (to - from >= MINUTE) this.options.onZoom?.(Math.round(from), Math.round(to));
+          },
+        ],
       },
     };
   }

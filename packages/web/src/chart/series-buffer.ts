@@ -113,15 +113,18 @@ export function trimBefore(buffer: SeriesBuffer, from: number): number {
 }
 
 /**
- * Distance between neighbours above which the line is broken: three times the typical (median) spacing of
- * recent points, and at least two buckets. Infinity when there are too few points to tell.
+ * Distance between neighbours above which the line is broken: three times the typical (median) spacing of the
+ * series, and at least two buckets. The median is taken over the whole buffer (sampled evenly), not only its end:
+ * a day of 2-minute history followed by half-second live readings must still break at a 2-hour outage.
+ * Infinity when there are too few points to tell.
  */
 export function gapThreshold(buffer: SeriesBuffer): number {
   const { t } = buffer;
   const n = t.length;
   if (n < 3) return Number.POSITIVE_INFINITY;
   const deltas: number[] = [];
-  for (let i = Math.max(1, n - 50); i < n; i++) deltas.push((t[i] as number) - (t[i - 1] as number));
+  const step = Math.max(1, Math.floor((n - 1) / 200));
+  for (let i = 1; i < n; i += step) deltas.push((t[i] as number) - (t[i - 1] as number));
   deltas.sort((a, b) => a - b);
   const median = deltas[deltas.length >> 1] as number;
   return Math.max(3 * median, 2 * buffer.bucketMs, 1000);
@@ -134,8 +137,11 @@ export type AlignedTable = [number[], ...Array<Array<number | null | undefined>>
  * Join series with different timestamps into one table on the union of their x values. A break in a series
  * (see `gapThreshold`) becomes an explicit `null` just after the last point before it, so uPlot draws a gap
  * there while lines still span the alignment holes (`undefined`) other series introduce.
+ *
+ * With `bands`, the table also carries each series' min and max columns after all the averages (series n:
+ * min at 1 + count + 2n, max just after), for the min/max band of downsampled data.
  */
-export function alignSeries(buffers: ReadonlyArray<SeriesBuffer | undefined>): AlignedTable {
+export function alignSeries(buffers: ReadonlyArray<SeriesBuffer | undefined>, bands = false): AlignedTable {
   const gapsPerSeries: number[][] = buffers.map((buffer) => {
     if (buffer === undefined) return [];
     const threshold = gapThreshold(buffer);
@@ -157,17 +163,23 @@ export function alignSeries(buffers: ReadonlyArray<SeriesBuffer | undefined>): A
   const index = new Map<number, number>();
   xs.forEach((x, i) => index.set(x, i));
 
-  const columns = buffers.map((buffer, s) => {
-    const column = new Array<number | null | undefined>(xs.length).fill(undefined);
-    if (buffer === undefined) return column;
+  const column = (s: number, field: 'avg' | 'min' | 'max'): Array<number | null | undefined> => {
+    const out = new Array<number | null | undefined>(xs.length).fill(undefined);
+    const buffer = buffers[s];
+    if (buffer === undefined) return out;
+    const values = buffer[field];
     buffer.t.forEach((x, i) => {
-      column[index.get(x) as number] = buffer.avg[i] as number;
+      out[index.get(x) as number] = values[i] as number;
     });
+    // uPlot clips a gap only up to the next x of the whole table, so every alignment hole inside a break
+    // (other series' points) must be null too, or the line bridges the outage.
     for (const x of gapsPerSeries[s] as number[]) {
-      if (column[index.get(x) as number] === undefined) column[index.get(x) as number] = null;
+      for (let i = index.get(x) as number; i < out.length && out[i] === undefined; i++) out[i] = null;
     }
-    return column;
-  });
+    return out;
+  };
+  const columns = buffers.map((_, s) => column(s, 'avg'));
+  if (bands) buffers.forEach((_, s) => columns.push(column(s, 'min'), column(s, 'max')));
   return [xs, ...columns];
 }
 

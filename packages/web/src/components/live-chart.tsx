@@ -5,9 +5,10 @@ import {
   ChartController,
   type ChartSeriesDef,
   type ChartStatus,
+  type ChartTiming,
   type LegendState,
 } from '../chart/chart-controller';
-import type { TimeRange } from '../chart/time-ranges';
+import type { ChartWindow } from '../chart/time-ranges';
 import { formatValue } from '../lib/format';
 
 declare global {
@@ -18,24 +19,39 @@ declare global {
       points(channelId: number): number;
       /** ids of the charted channels, in legend order */
       channels(): number[];
+      /** 'loading' while any channel's history is being fetched, then 'ready' (or 'error') */
+      state(): ChartStatus['state'];
+      /** performance.now() stamps of the last load: fetches started, answered, first complete draw */
+      timing(): ChartTiming;
+      /** how many times the plot has been drawn (live appends draw without rebuilding) */
+      renders(): number;
+      /** the visible window, ms since the epoch */
+      window(): { from: number; to: number };
     };
   }
 }
 
 export interface LiveChartProps {
   series: readonly ChartSeriesDef[];
-  range: TimeRange;
+  window: ChartWindow;
+  /** a drag selected [from, to]; without it, dragging does nothing */
+  onZoom?: (from: number, to: number) => void;
+  /** one line for screen readers, e.g. "last 24 hours" */
+  description: string;
 }
 
 const EMPTY_LEGEND: LegendState = { time: null, values: new Map() };
 
 /** The uPlot chart with its legend: one line per channel, a y axis per unit. */
-export function LiveChart({ series, range }: LiveChartProps) {
+export function LiveChart({ series, window: chartWindow, onZoom, description }: LiveChartProps) {
   const { live, store } = useServices();
   const hostRef = useRef<HTMLDivElement>(null);
   const controllerRef = useRef<ChartController | null>(null);
   const [legend, setLegend] = useState<LegendState>(EMPTY_LEGEND);
   const [status, setStatus] = useState<ChartStatus>({ state: 'loading' });
+  const statusRef = useRef<ChartStatus['state']>('loading');
+  const zoomRef = useRef(onZoom);
+  zoomRef.current = onZoom;
 
   useEffect(() => {
     const host = hostRef.current;
@@ -45,7 +61,11 @@ export function LiveChart({ series, range }: LiveChartProps) {
       live,
       now: () => store.serverNow(),
       onLegend: setLegend,
-      onStatus: setStatus,
+      onStatus: (s) => {
+        statusRef.current = s.state;
+        setStatus(s);
+      },
+      onZoom: (from, to) => zoomRef.current?.(from, to),
     });
     controllerRef.current = controller;
     controller.start();
@@ -57,6 +77,10 @@ export function LiveChart({ series, range }: LiveChartProps) {
     window.__maChart = {
       points: (id) => controller.points(id),
       channels: () => controller.channels(),
+      state: () => statusRef.current,
+      timing: () => controller.lastTiming(),
+      renders: () => controller.renderCount(),
+      window: () => controller.visibleWindow(),
     };
     return () => {
       observer.disconnect();
@@ -66,10 +90,10 @@ export function LiveChart({ series, range }: LiveChartProps) {
     };
   }, [live, store]);
 
-  // Range first, so a non-default initial range does not fetch twice.
+  // Window first, so a non-default initial window does not fetch twice.
   useEffect(() => {
-    controllerRef.current?.setRange(range);
-  }, [range]);
+    controllerRef.current?.setWindow(chartWindow);
+  }, [chartWindow]);
 
   useEffect(() => {
     controllerRef.current?.setSeries(series);
@@ -78,7 +102,7 @@ export function LiveChart({ series, range }: LiveChartProps) {
   const describedUnits = [...new Set(series.map((s) => s.unit || 'no unit'))].join(', ');
 
   return (
-    <figure class="live-chart" data-testid="live-chart" aria-busy={status.state === 'loading'}>
+    <figure class="live-chart" data-testid="live-chart" data-state={status.state} aria-busy={status.state === 'loading'}>
       <div class="live-chart__area">
         {/* uPlot owns this element's children; Preact renders nothing inside it. */}
         <div
@@ -88,7 +112,7 @@ export function LiveChart({ series, range }: LiveChartProps) {
           aria-label={
             series.length === 0
               ? 'Empty chart: no channel selected'
-              : `Line chart of ${series.length} channel${series.length === 1 ? '' : 's'} (${describedUnits}), ${range.title.toLowerCase()}`
+              : `Line chart of ${series.length} channel${series.length === 1 ? '' : 's'} (${describedUnits}), ${description}`
           }
         />
         {series.length === 0 && <p class="live-chart__empty">Pick channels below to chart them.</p>}

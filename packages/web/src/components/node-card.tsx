@@ -1,5 +1,8 @@
 import type { ChannelSummary, NodeSummary } from '@ma/protocol';
 import { formatAgo, formatCount, formatDateTime, formatNumber } from '../lib/format';
+import { healthItems, mainChannels, nodeProblems, type HealthItem } from '../lib/node-health';
+import { Link } from '../lib/router';
+import { Sparkline } from './sparkline';
 
 export interface NodeCardProps {
   node: NodeSummary;
@@ -7,9 +10,11 @@ export interface NodeCardProps {
   channels: readonly ChannelSummary[];
   /** current time on the server's clock (ms) */
   now: number;
+  serverNow: () => number;
+  colors: ReadonlyMap<number, string>;
 }
 
-function ChannelReading({ channel }: { channel: ChannelSummary }) {
+function ChannelReading({ channel, serverNow, color }: { channel: ChannelSummary; serverNow: () => number; color: string }) {
   const missing = channel.last_value === null || !channel.available;
   const problem = channel.error ?? (!channel.available ? 'unavailable' : null);
   return (
@@ -23,103 +28,109 @@ function ChannelReading({ channel }: { channel: ChannelSummary }) {
         data-testid="channel-value"
         data-channel={channel.id}
         data-value={channel.last_value ?? ''}
-        title={[
-          problem,
-          channel.last_ts === null ? 'no reading yet' : `at ${formatDateTime(channel.last_ts)}`,
-        ]
-          .filter(Boolean)
-          .join(', ')}
+        title={[problem, channel.last_ts === null ? 'no reading yet' : `at ${formatDateTime(channel.last_ts)}`].filter(Boolean).join(', ')}
       >
         <span class="reading__number">{channel.last_value === null ? '—' : formatNumber(channel.last_value)}</span>
-        {channel.last_value !== null && channel.unit !== '' && ' '}
         {channel.last_value !== null && channel.unit !== '' && <span class="reading__unit">{channel.unit}</span>}
         {problem !== null && <span class="reading__problem">{problem}</span>}
       </dd>
+      {channel.kind === 'sensor' && (
+        <dd class="reading__spark">
+          <Sparkline channel={channel.id} now={serverNow} color={color} refreshKey={channel.last_ts ?? 0} label={channel.label} />
+        </dd>
+      )}
     </div>
   );
 }
 
-interface WarningProps {
-  count: number;
-  label: string;
-  title?: string;
-  testId?: string;
-}
+const HEALTH_ICONS: Record<HealthItem['key'], string> = {
+  wifi: 'M2 7a12 12 0 0 1 16 0M5 10.5a7.5 7.5 0 0 1 10 0M8 14a3 3 0 0 1 4 0M10 17h0',
+  cpu: 'M6 6h8v8H6zM8 2v3M12 2v3M8 15v3M12 15v3M2 8h3M2 12h3M15 8h3M15 12h3',
+  disk: 'M3 5h14v10H3zM3 11h14M13.5 13h1',
+};
 
-/** A counter that should be zero; shown only when it is not. */
-function Warning({ count, label, title, testId }: WarningProps) {
-  if (count <= 0) return null;
+export function HealthRow({ items }: { items: readonly HealthItem[] }) {
+  if (items.length === 0) return null;
   return (
-    <span class="stat stat--warning" title={title} data-testid={testId} data-count={count}>
-      <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
-        <path d="M8 1.5 15 14H1L8 1.5Z" fill="currentColor" />
-        <path d="M8 6v3.5M8 11.5v.5" stroke="var(--surface)" stroke-width="1.6" stroke-linecap="round" />
-      </svg>
-      {formatCount(count)} {label}
-    </span>
+    <ul class="health" aria-label="Node health">
+      {items.map((item) => (
+        <li key={item.key} class={`health__item health__item--${item.level}`} data-testid="node-health" data-health={item.key} data-level={item.level} title={item.channel.label}>
+          <svg viewBox="0 0 20 20" width="14" height="14" aria-hidden="true">
+            <path d={HEALTH_ICONS[item.key]} fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" />
+          </svg>
+          <span class="health__label">{item.label}</span>
+          <span class="health__value">{item.value === null ? '—' : `${Math.round(item.value)} ${item.unit}`}</span>
+        </li>
+      ))}
+    </ul>
   );
 }
 
-/** One node: identity, online state, current values of its channels, and ingest counters. */
-export function NodeCard({ node, channels, now }: NodeCardProps) {
+/** One node: identity, online state, problems, current values with 24 h sparklines, health, counters. */
+export function NodeCard({ node, channels, now, serverNow, colors }: NodeCardProps) {
   const headingId = `node-${node.id}-title`;
-  const { stats } = node;
-  const rejectTitle =
-    stats.last_reject_reason === null
-      ? undefined
-      : `Last rejected${stats.last_reject_at === null ? '' : ` ${formatAgo(stats.last_reject_at, now)}`}: ${stats.last_reject_reason}`;
-  const meta = [node.hostname, node.ip, node.agent_version === null ? null : `agent ${node.agent_version}`].filter(
-    (part): part is string => part !== null && part !== '',
-  );
+  const main = mainChannels(channels);
+  const shown = main.length > 0 ? main : channels.slice(0, 3);
+  const problems = nodeProblems(node, channels).filter((p) => p.text !== 'Offline' && p.text !== 'Never connected');
+  const meta = [node.ip, node.agent_version === null ? null : `agent ${node.agent_version}`].filter((p): p is string => p !== null && p !== '');
 
   return (
-    <article
-      class="node-card"
-      data-testid="node-card"
-      data-node={node.name}
-      data-online={String(node.online)}
-      aria-labelledby={headingId}
-    >
+    <article class={`node-card${node.online ? '' : ' node-card--offline'}`} data-testid="node-card" data-node={node.name} data-online={String(node.online)} aria-labelledby={headingId}>
       <header class="node-card__header">
         <div class="node-card__title">
-          <h3 id={headingId}>{node.display_name || node.name}</h3>
-          {node.display_name !== node.name && <span class="node-card__name">{node.name}</span>}
+          <h3 id={headingId}>
+            <Link href={`/nodes/${encodeURIComponent(node.name)}`} class="node-card__link" data-testid="node-link">
+              {node.display_name || node.name}
+            </Link>
+          </h3>
+          <p class="node-card__seen" data-testid="node-last-seen">
+            {node.last_seen === null ? (
+              'never seen'
+            ) : (
+              <time dateTime={new Date(node.last_seen).toISOString()} title={formatDateTime(node.last_seen)}>
+                last seen {formatAgo(node.last_seen, now)}
+              </time>
+            )}
+          </p>
         </div>
         <span class={`badge ${node.online ? 'badge--online' : 'badge--offline'}`} data-testid="node-status">
           <span class="badge__dot" aria-hidden="true" />
           {node.online ? 'Online' : 'Offline'}
         </span>
       </header>
-      <p class="node-card__seen" data-testid="node-last-seen">
-        {node.last_seen === null ? (
-          'never seen'
-        ) : (
-          <time dateTime={new Date(node.last_seen).toISOString()} title={formatDateTime(node.last_seen)}>
-            last seen {formatAgo(node.last_seen, now)}
-          </time>
-        )}
-      </p>
 
-      {channels.length === 0 ? (
+      {problems.length > 0 && (
+        <ul class="problems" aria-label="Problems">
+          {problems.slice(0, 4).map((p) => (
+            <li key={p.text} class={`problem problem--${p.level}`} data-testid="node-problem" data-level={p.level}>
+              {p.text}
+            </li>
+          ))}
+        </ul>
+      )}
+
+      {shown.length === 0 ? (
         <p class="node-card__empty muted">No channels reported yet.</p>
       ) : (
         <dl class="readings">
-          {channels.map((channel) => (
-            <ChannelReading key={channel.id} channel={channel} />
+          {shown.map((channel) => (
+            <ChannelReading key={channel.id} channel={channel} serverNow={serverNow} color={colors.get(channel.id) ?? 'var(--accent)'} />
           ))}
         </dl>
       )}
 
+      <HealthRow items={healthItems(channels)} />
+
       <footer class="node-card__footer">
-        <div class="node-card__stats">
-          <span class="stat" data-testid="node-readings-stored">
-            {formatCount(stats.readings_stored)} readings stored
+        <span class="stat" data-testid="node-readings-stored">
+          {formatCount(node.stats.readings_stored)} readings stored
+        </span>
+        {node.stats.messages_rejected > 0 && (
+          <span class="stat stat--warning" data-testid="node-rejected" data-count={node.stats.messages_rejected} title={node.stats.last_reject_reason ?? undefined}>
+            {formatCount(node.stats.messages_rejected)} rejected
           </span>
-          <Warning count={stats.messages_rejected} label="rejected" title={rejectTitle} testId="node-rejected" />
-          <Warning count={stats.publishes_refused} label="refused" title="Publishes to another node's topics" />
-          <Warning count={stats.auth_failures} label="auth failures" title="Connections refused for a wrong credential" />
-        </div>
-        {meta.length > 0 && <div class="node-card__meta">{meta.join(' · ')}</div>}
+        )}
+        {meta.length > 0 && <span class="node-card__meta">{meta.join(' · ')}</span>}
       </footer>
     </article>
   );

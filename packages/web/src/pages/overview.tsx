@@ -1,17 +1,18 @@
 import { useMemo } from 'preact/hooks';
 import type { ChannelSummary } from '@ma/protocol';
-import { ChartPanel } from '../components/chart-panel';
 import { NodeCard } from '../components/node-card';
+import { assignColors } from '../chart/palette';
+import { Link } from '../lib/router';
 import { useNow } from '../lib/use-now';
 import { useDashboard, useServices } from '../state/services';
 
 /** Sensors first, then actuators; each in label order. */
-function byKindThenLabel(a: ChannelSummary, b: ChannelSummary): number {
+export function byKindThenLabel(a: ChannelSummary, b: ChannelSummary): number {
   if (a.kind !== b.kind) return a.kind === 'sensor' ? -1 : 1;
   return a.label.localeCompare(b.label) || a.id - b.id;
 }
 
-/** Every node as a card, then the trends chart. */
+/** Every node as a card: state, problems, current values with 24 h sparklines, health. */
 export function OverviewPage() {
   const { store } = useServices();
   const dashboard = useDashboard();
@@ -28,8 +29,10 @@ export function OverviewPage() {
     for (const list of map.values()) list.sort(byKindThenLabel);
     return map;
   }, [channels]);
+  const colors = useMemo(() => assignColors(channels.map((c) => c.id)), [channels]);
 
   const online = nodes.filter((n) => n.online).length;
+  const offline = nodes.length - online;
 
   return (
     <>
@@ -37,10 +40,14 @@ export function OverviewPage() {
         <h1>Overview</h1>
         {dashboard.status === 'ready' && (
           <p class="page-header__summary" data-testid="overview-summary">
-            {nodes.length} node{nodes.length === 1 ? '' : 's'} · {online} online · {channels.length} channel
+            {nodes.length} node{nodes.length === 1 ? '' : 's'} · {online} online
+            {offline > 0 && <span class="page-header__alert"> · {offline} offline</span>} · {channels.length} channel
             {channels.length === 1 ? '' : 's'}
           </p>
         )}
+        <Link href="/charts" class="button button--ghost page-header__action">
+          Open charts
+        </Link>
       </header>
 
       {dashboard.error !== null && (
@@ -68,20 +75,24 @@ export function OverviewPage() {
           <div class="empty-state">
             <h3>No nodes yet</h3>
             <p>
-              Add one with <code>ma node add &lt;name&gt;</code>, then start its agent. It appears here as soon as it
-              connects.
+              Add one with <code>ma node add &lt;name&gt;</code>, then start its agent. It appears here as soon as it connects.
             </p>
           </div>
         ) : (
           <div class="node-grid">
             {nodes.map((node) => (
-              <NodeCard key={node.name} node={node} channels={channelsByNode.get(node.name) ?? []} now={now} />
+              <NodeCard
+                key={node.name}
+                node={node}
+                channels={channelsByNode.get(node.name) ?? []}
+                now={now}
+                serverNow={() => store.serverNow()}
+                colors={colors}
+              />
             ))}
           </div>
         )}
       </section>
-
-      {dashboard.status === 'ready' && <ChartPanel nodes={nodes} channels={channels} />}
     </>
   );
 }

@@ -1,33 +1,63 @@
 /**
- * The app's pages. A page appears in the nav bar once it has a component; the others are placeholders for
- * upcoming work, kept here so their paths are reserved in one place.
+ * The app's pages, one table: path pattern, nav label, component, and the server feature it needs. A page
+ * with a `feature` appears (in the nav and at its URL) only when `GET /api/v1/features` says so; a page
+ * whose component is null is a reserved slot. To add the Users page: give its row a component.
  */
+import type { FeatureName } from '@ma/protocol';
 import type { ComponentType } from 'preact';
+import { isEnabled, type Features } from '../state/features';
+import { matchPath } from '../lib/router';
+import { AccountPage } from './account';
+import { AuditPage } from './audit';
+import { ChartsPage } from './charts';
+import { NodePage } from './node';
 import { OverviewPage } from './overview';
+import { TokensPage } from './tokens';
+import { UsersPage } from './users';
+
+export interface PageProps {
+  params: Record<string, string>;
+  /** the query string, without `?` */
+  search: string;
+}
 
 export interface PageRoute {
   path: string;
   /** nav bar label and document title */
   label: string;
-  /** null while the page is not built yet (hidden from the nav bar, 404 if visited) */
-  component: ComponentType | null;
+  component: ComponentType<PageProps> | null;
+  /** shown in the nav bar (pages with parameters are reached by links instead) */
+  nav: boolean;
+  feature?: FeatureName;
 }
 
 export const ROUTES: readonly PageRoute[] = [
-  { path: '/', label: 'Overview', component: OverviewPage },
-  { path: '/alerts', label: 'Alerts', component: null },
-  { path: '/photos', label: 'Photos', component: null },
-  { path: '/access', label: 'Access', component: null },
-  { path: '/users', label: 'Users', component: null },
+  { path: '/', label: 'Overview', component: OverviewPage, nav: true },
+  { path: '/charts', label: 'Charts', component: ChartsPage, nav: true },
+  { path: '/nodes/:name', label: 'Node', component: NodePage, nav: false },
+  { path: '/alerts', label: 'Alerts', component: null, nav: true, feature: 'alerts' },
+  { path: '/photos', label: 'Photos', component: null, nav: true, feature: 'photos' },
+  { path: '/access', label: 'Access', component: null, nav: true, feature: 'access' },
+  { path: '/users', label: 'Users', component: UsersPage, nav: true, feature: 'users' },
+  { path: '/tokens', label: 'Tokens', component: TokensPage, nav: true, feature: 'users' },
+  { path: '/audit', label: 'Audit', component: AuditPage, nav: true, feature: 'users' },
+  { path: '/account', label: 'Account', component: AccountPage, nav: true, feature: 'users' },
 ];
 
-export type EnabledRoute = PageRoute & { component: ComponentType };
+export type EnabledRoute = PageRoute & { component: ComponentType<PageProps> };
 
-export const NAV_ROUTES: readonly EnabledRoute[] = ROUTES.filter(
-  (route): route is EnabledRoute => route.component !== null,
-);
+export function enabledRoutes(features: Features): EnabledRoute[] {
+  return ROUTES.filter((r): r is EnabledRoute => r.component !== null && isEnabled(features, r.feature));
+}
 
-export function matchRoute(path: string): EnabledRoute | null {
-  const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  return NAV_ROUTES.find((route) => route.path === normalized) ?? null;
+export function navRoutes(features: Features): EnabledRoute[] {
+  return enabledRoutes(features).filter((r) => r.nav);
+}
+
+export function matchRoute(path: string, features: Features): { route: EnabledRoute; params: Record<string, string> } | null {
+  for (const route of enabledRoutes(features)) {
+    const params = matchPath(route.path, path);
+    if (params !== null) return { route, params };
+  }
+  return null;
 }
