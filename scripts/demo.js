@@ -134,12 +134,33 @@ for (const a of agentConfigs) run(a.name, agentBin, ['run', '--config', a.file])
 // A node with no agent, for trying mosquitto_pub: `seq` must be unique per node, so hand
 // publishes get a node of their own rather than sharing an agent's sequence.
 const manualCred = credentialFor('manual', 'Manual publishes');
+
+// A demo admin user (password kept in .demo/admin-password) and a read-only API token, so a
+// newcomer can log in to the dashboard and script against the API at once.
+const base = `http://127.0.0.1:${httpPort}/api/v1`;
+const passwordFile = path.join(demoDir, 'admin-password');
+if (!existsSync(passwordFile)) writeFileSync(passwordFile, `${randomBytes(12).toString('base64url')}\n`, { mode: 0o600 });
+const adminPassword = readFileSync(passwordFile, 'utf8').trim();
+const call = async (method, p, body, headers = {}) => {
+  const res = await fetch(`${base}${p}`, { method, headers: { 'content-type': 'application/json', ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  return { res, json: await res.json().catch(() => null) };
+};
+const created = await call('POST', '/users', { name: 'admin', password: adminPassword, role: 'admin', reason: 'demo' }, { authorization: `Bearer ${adminToken}` });
+if (created.res.status !== 201 && created.res.status !== 409) throw new Error(`demo: cannot create the admin user: ${JSON.stringify(created.json)}`);
+const session = await call('POST', '/auth/login', { name: 'admin', password: adminPassword });
+if (!session.res.ok) throw new Error(`demo: cannot log in as admin (delete .demo/ to start over): ${JSON.stringify(session.json)}`);
+const readToken = await call('POST', '/tokens', { name: 'demo read-only', scope: 'read', expires_in_days: 30 }, { cookie: session.res.headers.get('set-cookie').split(';')[0], 'x-csrf-token': session.json.csrf_token });
+if (readToken.res.status !== 201) throw new Error(`demo: cannot create a read-only token: ${JSON.stringify(readToken.json)}`);
+
 console.log(`
   Monitor Actuator demo is running.
 
     Dashboard:     http://localhost:${httpPort}
     API:           http://localhost:${httpPort}/api/v1/nodes   (OpenAPI: /api/openapi.json)
-    Admin token:   ${adminToken}
+    Log in:        user admin, password ${adminPassword}
+    Read-only API token (30 days):  ${readToken.json.token}
+                   e.g.  curl -H 'Authorization: Bearer ${readToken.json.token}' http://localhost:${httpPort}/api/v1/nodes
+    Bootstrap admin token (for the ma CLI):  ${adminToken}
                    e.g.  MA_TOKEN=${adminToken} node packages/cli/dist/bin/ma.js node list
     MQTT (TCP):    127.0.0.1:${mqttTcpPort}, e.g.
                    mosquitto_pub -p ${mqttTcpPort} -u manual -P '${manualCred}' -q 1 -t ma/v1/manual/telemetry \\
