@@ -1,0 +1,107 @@
+import net from 'node:net';
+import { ErrorCode, MaError } from '@ma/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createWebSocketStream } from 'ws';
+import { isRevoked, verifyToken } from '../../broker/credentials.js';
+import type { NodeRow } from '../../store/store.js';
+import { parseSshPublicKey } from '../../tunnels/public-key.js';
+import type { TunnelService } from '../../tunnels/tunnel-service.js';
+import { doc, type HttpContext } from '../context.js';
+
+export interface TunnelHttpDeps {
+  service: TunnelService;
+  /** The control point's sshd that /tunnel/ssh bridges to. */
+  sshd: { host: string; port: number };
+}
+
+/**
+ * The node, from `Authorization: Basic <node>:<credential>` (the node's MQTT credential).
+ * These routes sit outside /api/ because they authenticate nodes, not people.
+ */
+async function authenticateNode(ctx: HttpContext, req: FastifyRequest): Promise<NodeRow> {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
+  const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
+  const colon = decoded.indexOf(':');
+  const deny = new MaError(ErrorCode.AuthRequired, 'send "Authorization: Basic base64(<node>:<credential>)" with the node credential');
+  if (colon <= 0) throw deny;
+  const node = await ctx.deps.store.getNodeByName(decoded.slice(0, colon));
+  if (!node || isRevoked(node.credential_hash) || !verifyToken(decoded.slice(colon + 1), node.credential_hash)) throw deny;
+  return node;
+}
+
+/**
+ * Reverse tunnels: nodes register their SSH key (PUT /tunnel/key) and, on networks that only
+ * let HTTPS out, carry their SSH session over a WebSocket (/tunnel/ssh) that is bridged to
+ * the control point's sshd; people see each tunnel's end-to-end check; admins revoke keys
+ * and read the generated authorized_keys.
+ */
+export function registerTunnelRoutes(app: FastifyInstance, ctx: HttpContext, t: TunnelHttpDeps): void {
+  const log = ctx.deps.log.child({ name: 'server.tunnels' });
+
+  app.put(
+    '/tunnel/key',
+    { schema: doc({ hide: true, body: { type: 'object', required: ['public_key'], additionalProperties: false, properties: { public_key: { type: 'string', maxLength: 16384 } } } }) },
+    async (req) => {
+      const node = await authenticateNode(ctx, req);
+      const key = parseSshPublicKey((req.body as { public_key: string }).public_key);
+      const port = await t.service.setKey(node, key);
+      await ctx.deps.auth.audit({ actor: `node:${node.name}`, ip: req.ip, action: 'tunnel.key.register', target: `node:${node.name}`, outcome: 'ok', reason: null, detail: { fingerprint: key.fingerprint } });
+      return { node: node.name, port, fingerprint: key.fingerprint };
+    },
+  );
+
+  // ssh's ProxyCommand on the node (`ma-agent ws-proxy`) lands here; the bytes are SSH, end to
+  // end encrypted between the node's ssh and the control point's sshd, which still checks the key.
+  app.get('/tunnel/ssh', { websocket: true, schema: doc({ hide: true }) }, (socket, req) => {
+    const stream = createWebSocketStream(socket);
+    stream.on('error', () => stream.destroy());
+    void authenticateNode(ctx, req).then(
+      (node) => {
+        const upstream = net.connect(t.sshd.port, t.sshd.host);
+        upstream.on('error', (err) => {
+          log.warn({ node: node.name, err: err.message }, 'cannot reach the local sshd for a WebSocket tunnel');
+          stream.destroy();
+        });
+        stream.on('close', () => upstream.destroy());
+        upstream.on('close', () => stream.destroy());
+        stream.pipe(upstream).pipe(stream);
+        log.debug({ node: node.name }, 'WebSocket tunnel bridged to sshd');
+      },
+      () => socket.close(4401, 'node credential required'),
+    );
+  });
+
+  app.get('/api/v1/tunnels', { schema: doc({ summary: 'Every visible node\'s tunnel port, key fingerprint and last end-to-end check', tags: ['tunnels'] }) }, async (req) => {
+    const canView = await ctx.canView(req);
+    const nodes = (await ctx.deps.store.listNodes()).filter(canView);
+    return { tunnels: await t.service.view(nodes) };
+  });
+
+  app.get<{ Params: { name: string } }>(
+    '/api/v1/nodes/:name/tunnel',
+    { schema: doc({ summary: "A node's tunnel, checked now", tags: ['tunnels'], params: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } } } }) },
+    async (req) => {
+      const node = await ctx.authorize(req, req.params.name, 'view');
+      await t.service.check(node.id);
+      const [view] = await t.service.view([node]);
+      return view;
+    },
+  );
+
+  app.delete<{ Params: { name: string } }>(
+    '/api/v1/nodes/:name/tunnel/key',
+    { schema: doc({ summary: "Revoke a node's tunnel key (the control point refuses it from the next login)", tags: ['tunnels'], params: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } } } }) },
+    async (req, reply) => {
+      await ctx.requireAdmin(req);
+      const node = await ctx.nodeByName(req.params.name);
+      if (!(await t.service.deleteKey(node))) throw new MaError(ErrorCode.NotFound, `node ${node.name} has no tunnel key`);
+      await ctx.audit(req, { action: 'tunnel.key.revoke', target: `node:${node.name}`, outcome: 'ok', reason: null });
+      return reply.status(204).send();
+    },
+  );
+
+  app.get('/api/v1/tunnel/authorized_keys', { schema: doc({ summary: "The tunnel account's authorized_keys, generated from the registered node keys", tags: ['tunnels'] }) }, async (req, reply) => {
+    await ctx.requireAdmin(req);
+    return reply.type('text/plain; charset=utf-8').send(await t.service.authorizedKeys());
+  });
+}

@@ -1,0 +1,163 @@
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { NodeDetail } from '@ma/protocol';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { FaultProxy } from '../chaos/fault-proxy.js';
+import { addNode, eventually, getJson, runToEnd, startAgentProcess, tempDir, writeAgentConfig, type ManagedProcess } from '../support/processes.js';
+import { startControlPoint, tunnelSection, type ControlPoint } from '../support/sshd-fixture.js';
+import { ensureUser, readableByAccounts, sshArgs, sshKeygen, startSshd, type TestSshd } from '../support/sshd.js';
+
+/**
+ * Remote access end to end, all real: the control point's sshd and the node's sshd (OpenSSH,
+ * own configs and host keys, loopback ports), ma-server writing the tunnel account's
+ * authorized_keys, ma-agent supervising the system ssh client.
+ */
+
+const TUNNEL_USER = 'ma-tunnel-e2e';
+const NODE_USER = 'ma-node-e2e';
+
+interface TunnelView {
+  node: string;
+  port: number;
+  fingerprint: string | null;
+  check: { ok: boolean; banner?: string; error?: string } | null;
+  agent: { state: string; transport: string; restarts: number; last_error?: string } | null;
+}
+
+describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let cp: ControlPoint;
+  let nodeSshd: TestSshd;
+  let agent: ManagedProcess | undefined;
+  let agentB: ManagedProcess | undefined;
+  let proxy: FaultProxy | undefined;
+  let userKey: string;
+  let nodeKnownHosts: string;
+  const mqttUrl = (): string => `${cp.server.url.replace(/^http/, 'ws')}/mqtt`;
+  const tunnelOf = (node: string): Promise<TunnelView> => getJson<TunnelView>(`${cp.server.url}/api/v1/nodes/${node}/tunnel`);
+  /** ssh as a person on the control point: through the node's forwarded port, to the node's sshd. */
+  const sshThroughTunnel = (port: number, command: string) =>
+    runToEnd('ssh', [...sshArgs({ port, user: NODE_USER, key: userKey, knownHosts: nodeKnownHosts, extra: ['-o', `HostKeyAlias=ma-node`] }), command], {}, 20_000);
+
+  beforeAll(async () => {
+    tmp = await tempDir('tunnel-e2e');
+    await readableByAccounts(tmp.dir);
+    cp = await startControlPoint(tmp.dir, TUNNEL_USER);
+    // The node's own sshd, with a person's key for the node's account.
+    await ensureUser(NODE_USER, '/bin/sh');
+    nodeSshd = await startSshd({ dir: path.join(tmp.dir, 'node') });
+    userKey = path.join(tmp.dir, 'user_key');
+    await writeFile(path.join(tmp.dir, 'node', 'authorized_keys', NODE_USER), `${await sshKeygen(userKey, 'person')}\n`);
+    nodeKnownHosts = path.join(tmp.dir, 'user_known_hosts');
+    // The person pins the node's host key under an alias: it is reached on a different port per route.
+    await writeFile(nodeKnownHosts, `ma-node ${nodeSshd.hostPublicKey}\n`);
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await agentB?.stop();
+    await proxy?.stop();
+    await cp?.stop();
+    await nodeSshd?.stop();
+    await tmp?.cleanup();
+  });
+
+  it('a node behind NAT gets its tunnel, and a person on the control point reaches its sshd through it', async () => {
+    onTestFailed(async () => {
+      process.stderr.write(`agent:\n${agent?.output().slice(-3000)}\ncontrol point sshd:\n${(await cp.sshd.log()).slice(-3000)}\n`);
+    });
+    const node = await addNode(cp.server.configFile, 'lab-a', mqttUrl());
+    const detail = await getJson<NodeDetail>(`${cp.server.url}/api/v1/nodes/lab-a`);
+    expect(detail.tunnel_port).toBe(cp.portBase + detail.id);
+    const knownHosts = path.join(tmp.dir, 'cp_known_hosts');
+    await writeFile(knownHosts, `${cp.sshd.knownHostsLine}\n`);
+    const config = await writeAgentConfig(tmp.dir, node, mqttUrl(), [{ driver: 'simulated', interval: '1s', sensors: [{ name: 'fridge', model: 'fridge' }] }], tunnelSection(cp, { remotePort: detail.tunnel_port, localPort: nodeSshd.port, knownHostsFile: knownHosts }));
+    agent = startAgentProcess(config);
+
+    // The agent registers its key; the server writes it into the tunnel account's authorized_keys.
+    const up = await eventually(async () => {
+      const t = await tunnelOf('lab-a');
+      return t.check?.ok && t.agent?.state === 'up' ? t : undefined;
+    }, 30_000, 250);
+    expect(up.fingerprint).toMatch(/^SHA256:/);
+    expect(up.check?.banner).toMatch(/^SSH-2\.0-OpenSSH/);
+    expect(up.agent).toMatchObject({ state: 'up', transport: 'direct' });
+
+    const r = await sshThroughTunnel(detail.tunnel_port, 'echo "on $(id -un) via tunnel"');
+    expect(r.stderr).not.toMatch(/Permission denied|Host key verification failed/);
+    expect(r.stdout.trim()).toBe(`on ${NODE_USER} via tunnel`);
+    expect(r.code).toBe(0);
+  });
+
+  it("the node's key cannot get a shell on the control point, listen on another node's port, or forward elsewhere", async () => {
+    const nodeKey = path.join(tmp.dir, 'agent-lab-a-data', 'tunnel_key');
+    const knownHosts = path.join(tmp.dir, 'cp_known_hosts');
+    const asNode = (extra: string[], command?: string) =>
+      runToEnd('ssh', [...sshArgs({ port: cp.sshd.port, user: TUNNEL_USER, key: nodeKey, knownHosts, extra }), ...(command ? [command] : [])], {}, 20_000);
+
+    // The key is accepted (nologin's message proves the login got that far), but no shell runs.
+    const shell = await asNode(['-tt'], 'id; echo SHELL-RAN');
+    expect(shell.stdout + shell.stderr).toMatch(/This account is currently not available/);
+    expect(shell.stdout).not.toMatch(/uid=|SHELL-RAN/);
+    expect(shell.code).not.toBe(0);
+
+    const other = await addNode(cp.server.configFile, 'lab-other', mqttUrl());
+    const otherDetail = await getJson<NodeDetail>(`${cp.server.url}/api/v1/nodes/${other.name}`);
+    const steal = await asNode(['-N', '-o', 'ExitOnForwardFailure=yes', '-R', `127.0.0.1:${otherDetail.tunnel_port}:localhost:${nodeSshd.port}`]);
+    expect(steal.code).not.toBe(0);
+    expect(steal.stderr).toMatch(/remote port forwarding failed/);
+
+    // A direct-tcpip channel (what -L and -W open) to the server's HTTP port is refused.
+    const httpPort = new URL(cp.server.url).port;
+    const stdio = await asNode(['-W', `127.0.0.1:${httpPort}`]);
+    expect(stdio.code).not.toBe(0);
+    expect(stdio.stderr).toMatch(/administratively prohibited/);
+    expect(stdio.stdout).toBe('');
+  });
+
+  it("comes back by itself within 60 s after the agent's ssh is killed (a power cut)", async () => {
+    const agentPid = agent!.proc.pid!;
+    const sshPid = Number(execFileSync('pgrep', ['-P', String(agentPid), '-x', 'ssh']).toString().trim().split('\n')[0]);
+    expect(sshPid).toBeGreaterThan(0);
+    const before = (await tunnelOf('lab-a')).agent!.restarts;
+    const killedAt = Date.now();
+    process.kill(sshPid, 'SIGKILL');
+    await eventually(async () => !(await tunnelOf('lab-a')).check?.ok, 10_000, 100);
+    const back = await eventually(async () => {
+      const t = await tunnelOf('lab-a');
+      return t.check?.ok && t.agent?.state === 'up' && t.agent.restarts > before ? t : undefined;
+    }, 60_000, 250);
+    const recoveredMs = Date.now() - killedAt;
+    expect(recoveredMs).toBeLessThan(60_000);
+    expect(back.agent!.last_error).toMatch(/SIGKILL|closed|exited/);
+    process.stderr.write(`tunnel back ${recoveredMs} ms after its ssh was killed\n`);
+    const r = await sshThroughTunnel(back.port, 'echo again');
+    expect(r.stdout.trim()).toBe('again');
+  });
+
+  it("falls back to SSH over the server's HTTP port when the network refuses the SSH port", async () => {
+    onTestFailed(async () => {
+      process.stderr.write(`agent B:\n${agentB?.output().slice(-4000)}\ncontrol point sshd:\n${(await cp.sshd.log()).slice(-2000)}\n`);
+    });
+    // The "campus firewall": every connection to the SSH port is closed at once.
+    proxy = new FaultProxy({ target: { host: '127.0.0.1', port: cp.sshd.port } });
+    const blockedPort = await proxy.start();
+    proxy.refuse();
+    const node = await addNode(cp.server.configFile, 'lab-b', mqttUrl());
+    const detail = await getJson<NodeDetail>(`${cp.server.url}/api/v1/nodes/lab-b`);
+    // Pinned under the name ssh sees in both routes: 127.0.0.1 on the blocked port.
+    const knownHosts = path.join(tmp.dir, 'cp_known_hosts_b');
+    await writeFile(knownHosts, `[127.0.0.1]:${blockedPort} ${cp.sshd.hostPublicKey}\n`);
+    const config = await writeAgentConfig(tmp.dir, node, mqttUrl(), [{ driver: 'simulated', interval: '1s', sensors: [{ name: 'fridge', model: 'fridge' }] }], tunnelSection(cp, { remotePort: detail.tunnel_port, localPort: nodeSshd.port, knownHostsFile: knownHosts, port: blockedPort }));
+    agentB = startAgentProcess(config);
+    const up = await eventually(async () => {
+      const t = await tunnelOf('lab-b');
+      return t.check?.ok && t.agent?.state === 'up' ? t : undefined;
+    }, 45_000, 250);
+    expect(up.agent!.transport).toBe('websocket');
+    expect(proxy.stats.refused).toBeGreaterThan(0);
+    const r = await sshThroughTunnel(detail.tunnel_port, 'echo over-https');
+    expect(r.stdout.trim()).toBe('over-https');
+  });
+});
