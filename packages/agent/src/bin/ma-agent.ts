@@ -19,7 +19,7 @@ Usage:
                                        node's credential; writes agent.yaml (and ca.pem, the pinned CA)
   ma-agent outbox inspect|export|replay --config agent.yaml   the outbox recovery tool (see below)
   ma-agent tunnel-key --config agent.yaml   create the node's tunnel key if missing; print its public half
-  ma-agent ws-proxy <wss://server/api/v1/tunnel/ssh>   ssh ProxyCommand over the server's HTTPS port (the tunnel runs it)
+  ma-agent ws-proxy <wss://server/tunnel/ssh>   ssh ProxyCommand over the server's HTTPS port (the tunnel runs it)
   ma-agent --version | --help
 
 ${OUTBOX_HELP}
@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'ws-proxy') {
     // stdout is ssh's data channel here: nothing else may be written to it.
     const { runWsProxy, wsProxyFromEnv } = await import('../ws-proxy/ws-proxy.js');
-    if (!positionals[1]) throw new Error('usage: ma-agent ws-proxy <ws[s]://server/api/v1/tunnel/ssh>');
+    if (!positionals[1]) throw new Error('usage: ma-agent ws-proxy <ws[s]://server/tunnel/ssh>');
     await runWsProxy({ ...(await wsProxyFromEnv(positionals[1])), input: process.stdin, output: process.stdout });
     return 0;
   }

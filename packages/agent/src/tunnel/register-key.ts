@@ -15,13 +15,13 @@ export interface RegisterKeyOptions {
 }
 
 /**
- * Registers the node's tunnel public key with the server (PUT /api/v1/tunnel/key, as the
+ * Registers the node's tunnel public key with the server (PUT /tunnel/key, as the
  * node), retrying until it succeeds: the control point's authorized_keys is generated from
  * these, so a node enrolled while the server was down still gets in once it is back.
  */
 export async function registerTunnelKey(o: RegisterKeyOptions): Promise<{ port: number } | undefined> {
   const publicKey = (await readFile(o.publicKeyFile, 'utf8')).trim();
-  const url = `${o.serverUrl.replace(/\/$/, '')}/api/v1/tunnel/key`;
+  const url = `${o.serverUrl.replace(/\/$/, '')}/tunnel/key`;
   const auth = Buffer.from(`${o.node}:${o.credential}`).toString('base64');
   let logged = false;
   while (!o.signal.aborted) {

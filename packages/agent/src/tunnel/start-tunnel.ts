@@ -68,7 +68,7 @@ export async function startTunnel(
   const websocket =
     serverUrl && agentEntry
       ? {
-          command: [process.execPath, agentEntry, 'ws-proxy', `${serverUrl.replace(/^http/, 'ws')}/api/v1/tunnel/ssh`],
+          command: [process.execPath, agentEntry, 'ws-proxy', `${serverUrl.replace(/^http/, 'ws')}/tunnel/ssh`],
           env: { [WS_PROXY_ENV.node]: config.node, [WS_PROXY_ENV.credential]: loaded.credential, ...(caFile ? { [WS_PROXY_ENV.caFile]: caFile } : {}) },
         }
       : undefined;

@@ -44,7 +44,7 @@ export const tunnelConfigSchema = z
     transport: z.enum(['auto', 'direct', 'websocket']).default('auto'),
     /**
      * The server's HTTP(S) URL: the node's public key is registered there, and the WebSocket
-     * transport goes to its /api/v1/tunnel/ssh. Default: the origin of a ws:// or wss:// server.mqtt_url.
+     * transport goes to its /tunnel/ssh. Default: the origin of a ws:// or wss:// server.mqtt_url.
      */
     server_url: z.string().regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL').optional(),
     /** ServerAliveInterval: how often ssh checks the control point still answers. */
