@@ -210,6 +210,7 @@ export class AlertEngine {
   // --- evaluation ----------------------------------------------------------------------------
 
   async #onReadings(ref: NodeRef, rows: ReadingInput[], now: number): Promise<void> {
+    await this.#node(ref.id);
     this.#nodeHeard.set(ref.id, now);
     await this.#resolveNoData(ref.id, null, now);
     const byChannel = new Map<number, ReadingInput[]>();
@@ -358,6 +359,7 @@ export class AlertEngine {
   }
 
   async #onEvents(ref: NodeRef, events: NodeEvent[], now: number): Promise<void> {
+    await this.#node(ref.id);
     this.#nodeHeard.set(ref.id, now);
     await this.#resolveNoData(ref.id, null, now);
     const channels = [...this.#channels.values()].filter((c) => c.node_id === ref.id);
@@ -374,6 +376,7 @@ export class AlertEngine {
 
   async #onStatus(ref: NodeRef, status: Status, now: number): Promise<void> {
     if (status.state !== 'online') return;
+    await this.#node(ref.id);
     this.#nodeHeard.set(ref.id, now);
     await this.#resolveNoData(ref.id, null, now);
     const dropped = status.outbox?.dropped;
