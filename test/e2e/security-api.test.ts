@@ -101,7 +101,7 @@ describe('API security', () => {
       for (const node of ['alpha', 'beta']) {
         for (const c of cases) {
           const r = await request(`${server.url}${c.path(node)}`, { ...as(name, c.method, c.body ? { 'content-type': 'application/json' } : {}), ...(c.body ? { body: JSON.stringify(c.body) } : {}) });
-          const expected = u.adminOf.includes(node) ? [200, 201] : (u.sees as readonly string[]).includes(node) ? [403] : [404];
+          const expected = (u.adminOf as readonly string[]).includes(node) ? [200, 201] : (u.sees as readonly string[]).includes(node) ? [403] : [404];
           expect({ name, node, path: c.path(node), status: r.status }).toEqual({ name, node, path: c.path(node), status: expect.toBeOneOf(expected) });
         }
       }
