@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createRule, NodePublisher, sleep, startAlertServer } from '../support/alerts-fixtures.js';
-import { addNode, eventually, tempDir, type ServerHandle } from '../support/processes.js';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { addNode, CLI_BIN, eventually, runToEnd, tempDir, TEST_ADMIN_TOKEN, type ServerHandle } from '../support/processes.js';
 import { startSmtpProcess, type SmtpProcess } from '../support/smtp-process.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -205,6 +207,30 @@ describe('alert notifications', () => {
       return d[0]?.state === 'sent' ? d : undefined;
     });
     expect(log[0]).toMatchObject({ state: 'sent', attempts: 3, last_error: expect.stringContaining('503') });
+  });
+
+  it('is driven from the CLI: add a rule from YAML, list, acknowledge, silence', async () => {
+    const ma = (...args: string[]) => runToEnd(process.execPath, [CLI_BIN, ...args], { MA_SERVER: server.url, MA_TOKEN: TEST_ADMIN_TOKEN });
+    const file = path.join(tmp.dir, 'rule.yaml');
+    await writeFile(file, ['name: CLI rule', 'severity: warning', 'target: { node: freezer, channel: manual/cli }', 'condition: { type: threshold, op: above, value: -15 }', 'recipients: []', ''].join('\n'));
+    const add = await ma('alert', 'rule', 'add', file);
+    expect(add).toMatchObject({ code: 0, stdout: expect.stringMatching(/^rule \d+ created: CLI rule\n$/) });
+    expect((await ma('alert', 'rule', 'list')).stdout).toMatch(/threshold\s+freezer \/ manual\/cli\s+CLI rule/);
+    await node.publish('manual/cli', [{ v: -3 }]);
+    const listed = await eventually(async () => {
+      const r = await ma('alert', 'list', '--node', 'freezer');
+      return /firing\s+warning\s+freezer .*above -15 °C/.test(r.stdout) ? r.stdout : undefined;
+    });
+    const id = /^\s*(\d+)\s+firing\s+warning\s+freezer .*above -15 °C/m.exec(listed)?.[1];
+    expect(id).toBeDefined();
+    expect(await ma('alert', 'ack', id!, '--note', 'checked the door')).toMatchObject({ code: 0, stdout: `alert ${id} acknowledged\n` });
+    const silence = await ma('alert', 'silence', '--node', 'freezer', '--for', '2h', '--reason', 'defrost');
+    expect(silence).toMatchObject({ code: 0, stdout: expect.stringMatching(/^silence \d+ until /) });
+    const bad = await ma('alert', 'silence', '--node', 'freezer', '--for', 'forever', '--reason', 'x');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('duration');
+    const sid = /^silence (\d+)/.exec(silence.stdout)![1]!;
+    expect((await ma('alert', 'unsilence', sid)).code).toBe(0);
   });
 
   it('refuses an invalid rule with every problem named, and stores nothing', async () => {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ApiClient } from './api-client.js';
+import { registerAlertCommands } from './commands/alert.js';
 import { registerGrantCommands } from './commands/grant.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerOutboxCommand } from './commands/outbox.js';
@@ -26,6 +27,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   registerUserCommands(program, client, out);
   registerGrantCommands(program, client, out);
   registerTokenCommands(program, client, out);
+  registerAlertCommands(program, client, out);
   registerInitCommand(program, out);
   registerOutboxCommand(program, env);
   return program;
