@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NodeDetail } from '@ma/protocol';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { FaultProxy } from '../chaos/fault-proxy.js';
-import { addNode, eventually, getJson, runToEnd, startAgentProcess, tempDir, writeAgentConfig, type ManagedProcess } from '../support/processes.js';
+import { bearer, createUser, login, request } from '../support/login.js';
+import { addNode, CLI_BIN, eventually, getJson, runToEnd, TEST_ADMIN_TOKEN, startAgentProcess, tempDir, writeAgentConfig, type ManagedProcess } from '../support/processes.js';
 import { startControlPoint, tunnelSection, type ControlPoint } from '../support/sshd-fixture.js';
 import { ensureUser, readableByAccounts, sshArgs, sshKeygen, startSshd, type TestSshd } from '../support/sshd.js';
 
@@ -16,6 +17,7 @@ import { ensureUser, readableByAccounts, sshArgs, sshKeygen, startSshd, type Tes
 
 const TUNNEL_USER = 'ma-tunnel-e2e';
 const NODE_USER = 'ma-node-e2e';
+const PERSON = 'ma-person-e2e';
 
 interface TunnelView {
   node: string;
@@ -96,9 +98,9 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     const asNode = (extra: string[], command?: string) =>
       runToEnd('ssh', [...sshArgs({ port: cp.sshd.port, user: TUNNEL_USER, key: nodeKey, knownHosts, extra }), ...(command ? [command] : [])], {}, 20_000);
 
-    // The key is accepted (nologin's message proves the login got that far), but no shell runs.
-    const shell = await asNode(['-tt'], 'id; echo SHELL-RAN');
-    expect(shell.stdout + shell.stderr).toMatch(/This account is currently not available/);
+    // The key is accepted ("Authenticated to", so the refusal below is not a failed login), but no shell runs.
+    const shell = await asNode(['-v', '-tt'], 'id; echo SHELL-RAN');
+    expect(shell.stderr).toMatch(/Authenticated to 127\.0\.0\.1/);
     expect(shell.stdout).not.toMatch(/uid=|SHELL-RAN/);
     expect(shell.code).not.toBe(0);
 
@@ -134,6 +136,51 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     process.stderr.write(`tunnel back ${recoveredMs} ms after its ssh was killed\n`);
     const r = await sshThroughTunnel(back.port, 'echo again');
     expect(r.stdout.trim()).toBe('again');
+  });
+
+  it('`ma ssh-config` gives a person with the ssh grant a Host entry that the system ssh follows through ProxyJump', async () => {
+    // The person's own account on the control point (the jump host), with their key.
+    await ensureUser(PERSON, '/bin/sh');
+    await writeFile(path.join(tmp.dir, 'cp', 'authorized_keys', PERSON), `${await readFile(`${userKey}.pub`, 'utf8')}`);
+    // Tess may ssh to lab-a, and only view lab-other.
+    await createUser(cp.server.url, 'tess', 'correct-horse-battery-staple-42');
+    const ma = (args: string[], token: string) => runToEnd(process.execPath, [CLI_BIN, ...args], { MA_SERVER: cp.server.url, MA_TOKEN: token });
+    for (const [node, permission] of [['lab-a', 'ssh'], ['lab-other', 'view']]) {
+      const g = await ma(['grant', 'add', 'tess', node!, permission!, '--reason', 'tunnel e2e'], TEST_ADMIN_TOKEN);
+      expect({ code: g.code, stderr: g.stderr }).toEqual({ code: 0, stderr: '' });
+    }
+    const session = await login(cp.server.url, 'tess', 'correct-horse-battery-staple-42');
+    const created = await request(`${cp.server.url}/api/v1/tokens`, { method: 'POST', headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'laptop' }) });
+    expect(created.status).toBe(201);
+    const tessToken = created.json<{ token: string }>().token;
+
+    const sshDir = path.join(tmp.dir, 'tess-ssh');
+    const file = path.join(sshDir, 'config');
+    await runToEnd('mkdir', ['-p', sshDir]);
+    await writeFile(file, 'Host github.com\n    User git\n');
+    const args = ['ssh-config', '--file', file, '--jump', `${PERSON}@127.0.0.1:${cp.sshd.port}`, '--user', NODE_USER];
+    const first = await ma(args, tessToken);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const written = await readFile(file, 'utf8');
+    expect(written).toContain('Host lab-a\n');
+    expect(written).not.toMatch(/Host lab-other|Host lab-b/);
+    expect(written.startsWith('Host github.com\n    User git\n')).toBe(true);
+    // Idempotent: a second run leaves the file as it was.
+    expect((await ma(args, tessToken)).code).toBe(0);
+    expect(await readFile(file, 'utf8')).toBe(written);
+
+    // Tess's own ssh settings (key, pinned host keys) come after the managed block, as in a real ~/.ssh/config.
+    const knownHosts = path.join(sshDir, 'known_hosts');
+    await writeFile(knownHosts, `[127.0.0.1]:${cp.sshd.port} ${cp.sshd.hostPublicKey}\nma-node-lab-a ${nodeSshd.hostPublicKey}\n`);
+    await writeFile(file, `${written}\nHost *\n    IdentityFile ${userKey}\n    IdentitiesOnly yes\n    IdentityAgent none\n    UserKnownHostsFile ${knownHosts}\n    GlobalKnownHostsFile /dev/null\n    StrictHostKeyChecking yes\n    BatchMode yes\n`);
+    const r = await runToEnd('ssh', ['-F', file, 'lab-a', 'echo "$(id -un) via ProxyJump"'], {}, 20_000);
+    expect(r.stderr).not.toMatch(/Permission denied|verification failed/);
+    expect(r.stdout.trim()).toBe(`${NODE_USER} via ProxyJump`);
+    expect(r.code).toBe(0);
+    // bearer() is the admin's: the admin sees every node as a target.
+    const all = await request(`${cp.server.url}/api/v1/tunnel/ssh-targets`, { headers: bearer() });
+    expect(all.json<{ targets: Array<{ node: string }> }>().targets.map((t) => t.node)).toEqual(expect.arrayContaining(['lab-a', 'lab-other']));
   });
 
   it("falls back to SSH over the server's HTTP port when the network refuses the SSH port", async () => {

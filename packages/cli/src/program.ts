@@ -5,7 +5,9 @@ import { registerGrantCommands } from './commands/grant.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerOutboxCommand } from './commands/outbox.js';
 import { registerNodeCommands, registerNodeCredentialCommands } from './commands/node.js';
+import { registerSshConfigCommand } from './commands/ssh-config.js';
 import { registerTokenCommands } from './commands/token.js';
+import { registerTunnelCommands } from './commands/tunnel.js';
 import { registerUserCommands } from './commands/user.js';
 
 export const CLI_VERSION = '0.1.0';
@@ -28,6 +30,8 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   registerGrantCommands(program, client, out);
   registerTokenCommands(program, client, out);
   registerAlertCommands(program, client, out);
+  registerTunnelCommands(program, client, out);
+  registerSshConfigCommand(program, client, out);
   registerInitCommand(program, out);
   registerOutboxCommand(program, env);
   return program;

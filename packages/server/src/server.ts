@@ -3,7 +3,6 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { dirname, resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
 import { startAlerts } from './alerts/alerts-service.js';
 import { hashToken } from './broker/credentials.js';
@@ -21,8 +20,6 @@ import { EnrollmentStore } from './enrollment/enrollment-store.js';
 import { openStore } from './store/open-store.js';
 import { loadServerTls } from './tls/server-tls.js';
 import type { Store } from './store/store.js';
-import { TunnelsStore } from './store/tunnels-store.js';
-import { TunnelService } from './tunnels/tunnel-service.js';
 import { TunnelsStore } from './store/tunnels-store.js';
 import { TunnelService } from './tunnels/tunnel-service.js';
 
@@ -96,21 +93,11 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
 
   // Reverse SSH tunnels (issue #7): node keys, the generated authorized_keys, end-to-end checks.
   const tunnelsConfig = config.tunnels;
+  const authorizedKeysFile = tunnelsConfig.authorized_keys_file ? resolvePath(loaded.file ? dirname(loaded.file) : process.cwd(), tunnelsConfig.authorized_keys_file) : undefined;
   const tunnels = new TunnelService({
     store: new TunnelsStore(store),
     portBase: config.nodes.tunnel_port_base,
-    authorizedKeysFile: tunnelsConfig.authorized_keys_file ? resolvePath(loaded.file ? dirname(loaded.file) : process.cwd(), tunnelsConfig.authorized_keys_file) : undefined,
-    checkIntervalMs: tunnelsConfig.check_interval,
-    log: log.child({ name: 'server.tunnels' }),
-  });
-  await tunnels.start();
-
-  // Reverse SSH tunnels (issue #7): node keys, the generated authorized_keys, end-to-end checks.
-  const tunnelsConfig = config.tunnels;
-  const tunnels = new TunnelService({
-    store: new TunnelsStore(store),
-    portBase: config.nodes.tunnel_port_base,
-    authorizedKeysFile: tunnelsConfig.authorized_keys_file ? resolvePath(loaded.file ? dirname(loaded.file) : process.cwd(), tunnelsConfig.authorized_keys_file) : undefined,
+    authorizedKeysFile,
     checkIntervalMs: tunnelsConfig.check_interval,
     log: log.child({ name: 'server.tunnels' }),
   });
@@ -132,8 +119,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     disconnectNode: (name) => broker.disconnectNode(name),
     mqttUrl: () => mqttUrl,
     webDistDir: config.web.dist_dir ?? defaultWebDist(),
-    tunnels: { service: tunnels, sshd: { host: tunnelsConfig.sshd_host, port: tunnelsConfig.sshd_port } },
-    tunnels: { service: tunnels, sshd: { host: tunnelsConfig.sshd_host, port: tunnelsConfig.sshd_port } },
+    tunnels: { service: tunnels, sshd: { host: tunnelsConfig.sshd_host, port: tunnelsConfig.sshd_port }, user: tunnelsConfig.user, authorizedKeysFile },
     alerts,
   });
 
@@ -173,7 +159,6 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     registry,
     stop: async () => {
       sweeper.stop();
-      tunnels.stop();
       tunnels.stop();
       await broker.close();
       await app.close();

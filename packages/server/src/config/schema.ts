@@ -97,21 +97,6 @@ export const serverConfigSchema = z
       })
       .strict()
       .default({}),
-    /** Reverse SSH tunnels to the nodes (docs/remote-access.md). */
-    tunnels: z
-      .object({
-        /** The control point's unprivileged tunnel account (see `ma tunnel server-config`). */
-        user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix account name such as "ma-tunnel"').default('ma-tunnel'),
-        /** Where the server writes that account's authorized_keys, generated from the registered node keys (relative to this file). Unset: not written. */
-        authorized_keys_file: z.string().min(1).optional(),
-        /** The sshd that tunnels carried over WebSocket (/tunnel/ssh) are bridged to. */
-        sshd_host: z.string().default('127.0.0.1'),
-        sshd_port: port.default(22),
-        /** How often every tunnel is checked end to end (and authorized_keys re-synced, so revocations apply). */
-        check_interval: duration('30s'),
-      })
-      .strict()
-      .default({}),
     auth: z
       .object({
         /** A login session ends after this long without a request... */

@@ -9,7 +9,6 @@ import { registerEnrollmentRoutes } from './routes/enrollment.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerTunnelRoutes } from './routes/tunnels.js';
-import { registerTunnelRoutes } from './routes/tunnels.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { strictValidatorCompiler } from './strict-validator.js';
 import { collectOpenApi } from './openapi.js';
@@ -76,7 +75,6 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerAlertRoutes(app, ctx);
   registerAlertAckLinkRoutes(app, ctx);
   registerWebSocketRoutes(app, ctx);
-  if (deps.tunnels) registerTunnelRoutes(app, ctx, deps.tunnels);
   if (deps.tunnels) registerTunnelRoutes(app, ctx, deps.tunnels);
   await registerStaticRoutes(app, deps.webDistDir);
   return app;

@@ -13,7 +13,6 @@ import type { NodeRegistry } from '../nodes/node-registry.js';
 import type { ChannelRow, NodeRow, Store } from '../store/store.js';
 import type { Permission } from '../users/grants-store.js';
 import type { TunnelHttpDeps } from './routes/tunnels.js';
-import type { TunnelHttpDeps } from './routes/tunnels.js';
 import { toNodeSummary } from './views.js';
 
 const accessCache = new WeakMap<FastifyRequest, Promise<Access>>();
@@ -39,8 +38,6 @@ export interface HttpDeps {
   /** URL agents use for MQTT, written into generated agent configs. */
   mqttUrl(): string;
   webDistDir: string | undefined;
-  /** Reverse SSH tunnels: node keys, checks and the WebSocket SSH bridge (routes/tunnels.ts). */
-  tunnels?: TunnelHttpDeps | undefined;
   /** Reverse SSH tunnels: node keys, checks and the WebSocket SSH bridge (routes/tunnels.ts). */
   tunnels?: TunnelHttpDeps | undefined;
   /** Alert rules, alerts, silences and the delivery log (routes/alerts*.ts). */

@@ -4,7 +4,6 @@ import { alertsMigration } from '../alerts/alerts-migration.js';
 import { authMigration } from '../auth/auth-migration.js';
 import type { SqlDialectName } from './dialect.js';
 import { tunnelsMigration } from './tunnels-store.js';
-import { tunnelsMigration } from './tunnels-store.js';
 
 /**
  * Forward-only schema migrations, kept in code so the server binary carries its own schema.
@@ -124,8 +123,6 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
     },
     // Users, grants, sessions, API and enrollment tokens, audit log (issue #5): see auth/auth-migration.ts.
     '0004_auth_users_grants_tokens_audit': authMigration(dialect),
-    // Node SSH keys for the reverse tunnels (issue #7): see store/tunnels-store.ts.
-    '0006_tunnels_node_keys': tunnelsMigration(),
     // Node SSH keys for the reverse tunnels (issue #7): see store/tunnels-store.ts.
     '0006_tunnels_node_keys': tunnelsMigration(),
     // Alert rules, alerts, silences and the notification delivery log (issue #6): see alerts/alerts-migration.ts.

@@ -5,6 +5,7 @@ import { createWebSocketStream } from 'ws';
 import { isRevoked, verifyToken } from '../../broker/credentials.js';
 import type { NodeRow } from '../../store/store.js';
 import { parseSshPublicKey } from '../../tunnels/public-key.js';
+import { renderSshdMatchBlock } from '../../tunnels/sshd-config.js';
 import type { TunnelService } from '../../tunnels/tunnel-service.js';
 import { doc, type HttpContext } from '../context.js';
 
@@ -12,6 +13,9 @@ export interface TunnelHttpDeps {
   service: TunnelService;
   /** The control point's sshd that /tunnel/ssh bridges to. */
   sshd: { host: string; port: number };
+  /** The tunnel account, and the authorized_keys file the server writes for it (if configured). */
+  user: string;
+  authorizedKeysFile: string | undefined;
 }
 
 /**
@@ -100,8 +104,22 @@ export function registerTunnelRoutes(app: FastifyInstance, ctx: HttpContext, t: 
     },
   );
 
-  app.get('/api/v1/tunnel/authorized_keys', { schema: doc({ summary: "The tunnel account's authorized_keys, generated from the registered node keys", tags: ['tunnels'] }) }, async (req, reply) => {
+  app.get('/api/v1/tunnel/server-config', { schema: doc({ summary: "The control point's sshd_config block and the tunnel account's authorized_keys (generated from the registered node keys)", tags: ['tunnels'] }) }, async (req) => {
     await ctx.requireAdmin(req);
-    return reply.type('text/plain; charset=utf-8').send(await t.service.authorizedKeys());
+    return {
+      user: t.user,
+      authorized_keys_file: t.authorizedKeysFile ?? null,
+      authorized_keys: await t.service.authorizedKeys(),
+      sshd_config: renderSshdMatchBlock({ user: t.user, authorizedKeysFile: t.authorizedKeysFile ?? `/etc/ssh/ma-tunnel/authorized_keys` }),
+      port_base: ctx.deps.tunnelPortBase,
+    };
+  });
+
+  // For `ma ssh-config`: the nodes this person may ssh to, and where each one's tunnel lands.
+  app.get('/api/v1/tunnel/ssh-targets', { schema: doc({ summary: 'Nodes the caller holds the ssh permission on, with their tunnel ports', tags: ['tunnels'] }) }, async (req) => {
+    const access = await ctx.access(req);
+    const nodes = (await ctx.deps.store.listNodes()).filter((n) => access.can(n, 'ssh'));
+    const views = await t.service.view(nodes);
+    return { targets: views.map((v) => ({ node: v.node, port: v.port, tunnel_ok: v.check?.ok ?? false })) };
   });
 }
