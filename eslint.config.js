@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'docs/**', '.demo/**', 'coverage/**'] },
+  { ignores: ['**/dist/**', 'packages/agent/bundle/**', '**/node_modules/**', 'docs/**', '.demo/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
