@@ -61,3 +61,38 @@ describe('rate of change', () => {
     expect(replay(rising, pts)).toEqual([]);
   });
 });
+
+describe('rate of change over long windows', () => {
+  it('finds the same episodes as a plain scan of the window, for random walks', () => {
+    // The obvious definition, O(window) per reading, to check the monotonic queue against.
+    const naive = (c: Extract<ReadingCondition, { type: 'rate' }>, pts: Array<{ ts: number; value: number }>) => {
+      const out: Array<{ since: number; fired_at: number; resolved_at: number | null }> = [];
+      let firing = false;
+      for (let i = 0; i < pts.length; i++) {
+        const p = pts[i]!;
+        let ext = p;
+        for (let j = i; j >= 0 && pts[j]!.ts >= p.ts - c.window; j--) if (c.op === 'rise' ? pts[j]!.value < ext.value : pts[j]!.value > ext.value) ext = pts[j]!;
+        const change = c.op === 'rise' ? p.value - ext.value : ext.value - p.value;
+        if (!firing && change >= c.delta) {
+          firing = true;
+          out.push({ since: ext.ts, fired_at: p.ts, resolved_at: null });
+        } else if (firing && change < c.delta / 2) {
+          firing = false;
+          out[out.length - 1]!.resolved_at = p.ts;
+        }
+      }
+      return out;
+    };
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const op of ['rise', 'fall'] as const) {
+      const c = { type: 'rate', op, delta: 1.5, window: 40_000 } as const;
+      let v = 0;
+      const pts = Array.from({ length: 3000 }, (_, i) => ({ ts: 1_700_000_000_000 + i * 1000, value: (v += Math.round((rnd() - 0.5) * 8) / 10) }));
+      const got = replay(c, pts).map(({ since, fired_at, resolved_at }) => ({ since, fired_at, resolved_at }));
+      const want = naive(c, pts);
+      expect(want.length).toBeGreaterThan(5);
+      expect(got).toEqual(want);
+    }
+  });
+});

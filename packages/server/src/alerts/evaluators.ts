@@ -17,8 +17,13 @@ export interface SeriesState {
   peak: number | null;
   lastTs: number | null;
   lastValue: number | null;
-  /** Rate rules: the readings inside the window, oldest first. */
+  /**
+   * Rate rules: a monotonic queue of the window's readings (from `head`), oldest first, holding
+   * only those that can still be the window's extreme, so each reading costs O(1) amortised
+   * however many readings the window spans.
+   */
   window: Array<[ts: number, value: number]>;
+  head: number;
 }
 
 export type Transition =
@@ -29,7 +34,7 @@ export type Transition =
 export type ReadingCondition = Extract<Condition, { type: 'threshold' | 'rate' }>;
 
 export function initialState(): SeriesState {
-  return { phase: 'ok', since: null, peak: null, lastTs: null, lastValue: null, window: [] };
+  return { phase: 'ok', since: null, peak: null, lastTs: null, lastValue: null, window: [], head: 0 };
 }
 
 const worse = (c: ReadingCondition, a: number, b: number): number => {
@@ -74,12 +79,18 @@ function stepThreshold(c: Extract<Condition, { type: 'threshold' }>, s: SeriesSt
 }
 
 function stepRate(c: Extract<Condition, { type: 'rate' }>, s: SeriesState, ts: number, v: number): Transition[] {
-  s.window.push([ts, v]);
-  while (s.window.length > 0 && s.window[0]![0] < ts - c.window) s.window.shift();
+  const w = s.window;
+  // Readings no lower (for a rise) than this one can never again be the window's low point;
+  // dropping equal ones too keeps the latest of equal lows: the rise began when it left it.
+  while (w.length > s.head && (c.op === 'rise' ? w[w.length - 1]![1] >= v : w[w.length - 1]![1] <= v)) w.pop();
+  w.push([ts, v]);
+  while (w[s.head]![0] < ts - c.window) s.head++;
+  if (s.head > 256 && s.head * 2 > w.length) {
+    w.splice(0, s.head);
+    s.head = 0;
+  }
   // The extreme of the window: the lowest point for a rise, the highest for a fall.
-  let ext = s.window[0]!;
-  // The latest of equal extremes: the rise began when the value last left its low.
-  for (const p of s.window) if (c.op === 'rise' ? p[1] <= ext[1] : p[1] >= ext[1]) ext = p;
+  const ext = w[s.head]!;
   const change = c.op === 'rise' ? v - ext[1] : ext[1] - v;
   const out: Transition[] = [];
   if (s.phase !== 'firing') {
