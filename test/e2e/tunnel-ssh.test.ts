@@ -18,6 +18,7 @@ import { ensureUser, readableByAccounts, sshArgs, sshKeygen, startSshd, type Tes
 const TUNNEL_USER = 'ma-tunnel-e2e';
 const NODE_USER = 'ma-node-e2e';
 const PERSON = 'ma-person-e2e';
+const GRANTEE = 'ma-e2e-uma';
 
 interface TunnelView {
   node: string;
@@ -33,6 +34,7 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
   let nodeSshd: TestSshd;
   let agent: ManagedProcess | undefined;
   let agentB: ManagedProcess | undefined;
+  let agentC: ManagedProcess | undefined;
   let proxy: FaultProxy | undefined;
   let userKey: string;
   let nodeKnownHosts: string;
@@ -48,7 +50,8 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     cp = await startControlPoint(tmp.dir, TUNNEL_USER);
     // The node's own sshd, with a person's key for the node's account.
     await ensureUser(NODE_USER, '/bin/sh');
-    nodeSshd = await startSshd({ dir: path.join(tmp.dir, 'node') });
+    // Keys people put in place, then the ones the agent syncs from the server's ssh grants.
+    nodeSshd = await startSshd({ dir: path.join(tmp.dir, 'node'), authorizedKeysFile: `${path.join(tmp.dir, 'node', 'authorized_keys', '%u')} ${path.join(tmp.dir, 'ma-users', '%u')}` });
     userKey = path.join(tmp.dir, 'user_key');
     await writeFile(path.join(tmp.dir, 'node', 'authorized_keys', NODE_USER), `${await sshKeygen(userKey, 'person')}\n`);
     nodeKnownHosts = path.join(tmp.dir, 'user_known_hosts');
@@ -59,6 +62,7 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
   afterAll(async () => {
     await agent?.stop();
     await agentB?.stop();
+    await agentC?.stop();
     await proxy?.stop();
     await cp?.stop();
     await nodeSshd?.stop();
@@ -181,6 +185,50 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     // bearer() is the admin's: the admin sees every node as a target.
     const all = await request(`${cp.server.url}/api/v1/tunnel/ssh-targets`, { headers: bearer() });
     expect(all.json<{ targets: Array<{ node: string }> }>().targets.map((t) => t.node)).toEqual(expect.arrayContaining(['lab-a', 'lab-other']));
+  });
+
+  it('the agent keeps an account per person granted ssh on the node, and revoking the grant locks them out within 60 s', async () => {
+    onTestFailed(async () => {
+      process.stderr.write(`agent C:\n${agentC?.output().slice(-4000)}\n`);
+    });
+    const password = 'a-long-enough-password-for-uma';
+    await createUser(cp.server.url, GRANTEE, password);
+    const session = await login(cp.server.url, GRANTEE, password);
+    const umaKey = path.join(tmp.dir, 'uma_key');
+    const added = await request(`${cp.server.url}/api/v1/me/ssh-keys`, {
+      method: 'POST',
+      headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json' },
+      body: JSON.stringify({ public_key: await sshKeygen(umaKey, 'uma@laptop') }),
+    });
+    expect(added.status).toBe(201);
+    const ma = (args: string[]) => runToEnd(process.execPath, [CLI_BIN, ...args, '--reason', 'tunnel e2e'], { MA_SERVER: cp.server.url, MA_TOKEN: TEST_ADMIN_TOKEN });
+
+    const node = await addNode(cp.server.configFile, 'lab-c', mqttUrl());
+    const detail = await getJson<NodeDetail>(`${cp.server.url}/api/v1/nodes/lab-c`);
+    expect((await ma(['grant', 'add', GRANTEE, 'lab-c', 'ssh'])).code).toBe(0);
+    const section = tunnelSection(cp, { remotePort: detail.tunnel_port, localPort: nodeSshd.port, knownHostsFile: path.join(tmp.dir, 'cp_known_hosts') });
+    (section.tunnel as Record<string, unknown>).users = { enabled: true, authorized_keys_dir: path.join(tmp.dir, 'ma-users'), interval: '2s', create_accounts: true };
+    const config = await writeAgentConfig(tmp.dir, node, mqttUrl(), [{ driver: 'simulated', interval: '1s', sensors: [{ name: 'fridge', model: 'fridge' }] }], section);
+    agentC = startAgentProcess(config);
+    await eventually(async () => (await tunnelOf('lab-c')).check?.ok, 30_000, 250);
+
+    const asUma = () => runToEnd('ssh', [...sshArgs({ port: detail.tunnel_port, user: GRANTEE, key: umaKey, knownHosts: nodeKnownHosts, extra: ['-o', 'HostKeyAlias=ma-node'] }), 'id -un'], {}, 20_000);
+    const first = await eventually(async () => {
+      const r = await asUma();
+      return r.code === 0 ? r : undefined;
+    }, 30_000, 500);
+    expect(first.stdout.trim()).toBe(GRANTEE);
+
+    expect((await ma(['grant', 'remove', GRANTEE, 'lab-c', 'ssh'])).code).toBe(0);
+    const revokedAt = Date.now();
+    const refused = await eventually(async () => {
+      const r = await asUma();
+      return r.code !== 0 ? r : undefined;
+    }, 60_000, 500);
+    const lockedOutMs = Date.now() - revokedAt;
+    expect(refused.stderr).toMatch(/Permission denied/);
+    expect(lockedOutMs).toBeLessThan(60_000);
+    process.stderr.write(`ssh grant revoked: locked out after ${lockedOutMs} ms\n`);
   });
 
   it("falls back to SSH over the server's HTTP port when the network refuses the SSH port", async () => {

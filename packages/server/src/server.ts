@@ -94,8 +94,9 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
   // Reverse SSH tunnels (issue #7): node keys, the generated authorized_keys, end-to-end checks.
   const tunnelsConfig = config.tunnels;
   const authorizedKeysFile = tunnelsConfig.authorized_keys_file ? resolvePath(loaded.file ? dirname(loaded.file) : process.cwd(), tunnelsConfig.authorized_keys_file) : undefined;
+  const tunnelsStore = new TunnelsStore(store);
   const tunnels = new TunnelService({
-    store: new TunnelsStore(store),
+    store: tunnelsStore,
     portBase: config.nodes.tunnel_port_base,
     authorizedKeysFile,
     checkIntervalMs: tunnelsConfig.check_interval,
@@ -119,7 +120,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     disconnectNode: (name) => broker.disconnectNode(name),
     mqttUrl: () => mqttUrl,
     webDistDir: config.web.dist_dir ?? defaultWebDist(),
-    tunnels: { service: tunnels, sshd: { host: tunnelsConfig.sshd_host, port: tunnelsConfig.sshd_port }, user: tunnelsConfig.user, authorizedKeysFile },
+    tunnels: { service: tunnels, sshd: { host: tunnelsConfig.sshd_host, port: tunnelsConfig.sshd_port }, user: tunnelsConfig.user, authorizedKeysFile, store: tunnelsStore },
     alerts,
   });
 

@@ -49,7 +49,7 @@ export async function registerTunnelKey(o: RegisterKeyOptions): Promise<{ port: 
   return undefined;
 }
 
-async function fetchWithCa(url: string, init: RequestInit, ca: Buffer | undefined): Promise<Response> {
+export async function fetchWithCa(url: string, init: RequestInit, ca: Buffer | undefined): Promise<Response> {
   if (!ca || !url.startsWith('https:')) return fetch(url, init);
   // fetch cannot take a CA; a pinned private CA needs node:https.
   const { request } = await import('node:https');

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import { WS_PROXY_ENV } from '../ws-proxy/ws-proxy.js';
 import { registerTunnelKey } from './register-key.js';
 import { TunnelSupervisor, type TunnelStatus } from './tunnel-supervisor.js';
+import { UserSync } from './user-sync.js';
 
 export interface RunningTunnel {
   status(): TunnelStatus;
@@ -108,11 +109,27 @@ export async function startTunnel(
     });
   }
   supervisor.start();
+  let users: UserSync | undefined;
+  if (t.users.enabled) {
+    if (!serverUrl) throw new MaError(ErrorCode.ConfigInvalid, `${loaded.file}: tunnel.users needs the server's HTTP URL: set tunnel.server_url`);
+    users = new UserSync({
+      serverUrl,
+      node: config.node,
+      credential: loaded.credential,
+      ...(caFile ? { ca: await readFile(caFile) } : {}),
+      dir: path.resolve(base, t.users.authorized_keys_dir),
+      intervalMs: t.users.interval,
+      createAccounts: t.users.create_accounts,
+      log,
+    });
+    users.start();
+  }
   return {
     supervisor,
     status: () => supervisor.status(),
     stop: async () => {
       abort.abort();
+      await users?.stop();
       await supervisor.stop();
     },
   };

@@ -56,6 +56,22 @@ export const tunnelConfigSchema = z
     /** Restart backoff (jittered) after ssh exits. */
     restart_min: durationSchema('2s'),
     restart_max: durationSchema('60s'),
+    /**
+     * Local accounts for people: each person holding the `ssh` grant on this node gets
+     * `<authorized_keys_dir>/<user name>` with their keys, synced from the server every
+     * `interval` (revoking the grant removes the file at the next sync). Point the node's sshd
+     * at it: `AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/ma-users/%u`.
+     */
+    users: z
+      .object({
+        enabled: z.boolean().default(false),
+        authorized_keys_dir: z.string().min(1).default('/etc/ssh/ma-users'),
+        interval: durationSchema('30s'),
+        /** Create missing accounts (useradd; needs root). Accounts are never deleted. */
+        create_accounts: z.boolean().default(false),
+      })
+      .strict()
+      .default({}),
     /** The ssh client binary. */
     ssh_binary: z.string().min(1).default('ssh'),
   })

@@ -3,7 +3,7 @@ import { ErrorCode, MaError } from '@ma/protocol';
 import { alertsMigration } from '../alerts/alerts-migration.js';
 import { authMigration } from '../auth/auth-migration.js';
 import type { SqlDialectName } from './dialect.js';
-import { tunnelsMigration } from './tunnels-store.js';
+import { tunnelsMigration, userSshKeysMigration } from './tunnels-store.js';
 
 /**
  * Forward-only schema migrations, kept in code so the server binary carries its own schema.
@@ -125,6 +125,8 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
     '0004_auth_users_grants_tokens_audit': authMigration(dialect),
     // Node SSH keys for the reverse tunnels (issue #7): see store/tunnels-store.ts.
     '0006_tunnels_node_keys': tunnelsMigration(),
+    // People's SSH public keys, synced to the nodes they hold the ssh grant on (issue #7).
+    '0006_tunnels_user_ssh_keys': userSshKeysMigration(dialect),
     // Alert rules, alerts, silences and the notification delivery log (issue #6): see alerts/alerts-migration.ts.
     '0005_alerts_rules_alerts_silences_notifications': alertsMigration(dialect),
   };

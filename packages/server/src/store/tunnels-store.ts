@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import type { Generated, Kysely, Migration } from 'kysely';
 import type { SshPublicKey } from '../tunnels/public-key.js';
 import type { Database } from './database.js';
 import { KyselyStore } from './kysely-store.js';
@@ -14,10 +14,48 @@ export type TunnelKeysTable = {
   updated_at: number;
 };
 
+/** People's SSH public keys, which agents that sync accounts install on the nodes they may ssh to. */
+export type UserSshKeysTable = {
+  id: Generated<number>;
+  user_id: number;
+  key_type: string;
+  key_blob: string;
+  fingerprint: string;
+  comment: string;
+  created_at: number;
+};
+
 // Type aliases, not interfaces: Kysely's withTables needs an index-signature-compatible shape.
 export type TunnelTables = {
   tunnel_keys: TunnelKeysTable;
+  user_ssh_keys: UserSshKeysTable;
 };
+
+export function userSshKeysMigration(dialect: 'sqlite' | 'postgres'): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('user_ssh_keys')
+        .addColumn('id', 'integer', (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity()))
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('key_type', 'text', (c) => c.notNull())
+        .addColumn('key_blob', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('comment', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('user_ssh_keys_user_fingerprint', ['user_id', 'fingerprint'])
+        .execute();
+    },
+  };
+}
+
+export interface UserSshKey {
+  id: number;
+  user_id: number;
+  key: SshPublicKey;
+  comment: string;
+  created_at: number;
+}
 
 export function tunnelsMigration(): Migration {
   return {
@@ -95,6 +133,34 @@ export class TunnelsStore {
         key: { type: r.key_type, blob: r.key_blob, fingerprint: r.fingerprint },
         updated_at: Number(r.updated_at),
       }));
+    });
+  }
+
+  /** Adds one of a person's keys; Conflict if they already registered it. */
+  addUserKey(userId: number, key: SshPublicKey, comment: string, now = Date.now()): Promise<UserSshKey> {
+    return this.#guard('save the ssh key', async () => {
+      const row = await this.#db
+        .insertInto('user_ssh_keys')
+        .values({ user_id: userId, key_type: key.type, key_blob: key.blob, fingerprint: key.fingerprint, comment, created_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { id: row.id, user_id: userId, key, comment, created_at: now };
+    });
+  }
+
+  listUserKeys(userId?: number): Promise<UserSshKey[]> {
+    return this.#guard('read ssh keys', async () => {
+      let q = this.#db.selectFrom('user_ssh_keys').selectAll();
+      if (userId !== undefined) q = q.where('user_id', '=', userId);
+      const rows = await q.orderBy('id').execute();
+      return rows.map((r) => ({ id: r.id, user_id: r.user_id, key: { type: r.key_type, blob: r.key_blob, fingerprint: r.fingerprint }, comment: r.comment, created_at: Number(r.created_at) }));
+    });
+  }
+
+  deleteUserKey(userId: number, id: number): Promise<boolean> {
+    return this.#guard('delete the ssh key', async () => {
+      const r = await this.#db.deleteFrom('user_ssh_keys').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
     });
   }
 }

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createWebSocketStream } from 'ws';
 import { isRevoked, verifyToken } from '../../broker/credentials.js';
 import type { NodeRow } from '../../store/store.js';
+import type { TunnelsStore, UserSshKey } from '../../store/tunnels-store.js';
 import { parseSshPublicKey } from '../../tunnels/public-key.js';
 import { renderSshdMatchBlock } from '../../tunnels/sshd-config.js';
 import type { TunnelService } from '../../tunnels/tunnel-service.js';
@@ -16,6 +17,8 @@ export interface TunnelHttpDeps {
   /** The tunnel account, and the authorized_keys file the server writes for it (if configured). */
   user: string;
   authorizedKeysFile: string | undefined;
+  /** People's SSH keys. */
+  store: TunnelsStore;
 }
 
 /**
@@ -113,6 +116,66 @@ export function registerTunnelRoutes(app: FastifyInstance, ctx: HttpContext, t: 
       sshd_config: renderSshdMatchBlock({ user: t.user, authorizedKeysFile: t.authorizedKeysFile ?? `/etc/ssh/ma-tunnel/authorized_keys` }),
       port_base: ctx.deps.tunnelPortBase,
     };
+  });
+
+  // People's own SSH public keys (the dashboard and `ma ssh-key` upload them).
+  const me = (req: FastifyRequest) => {
+    const p = ctx.principal(req);
+    if (!p.user) throw new MaError(ErrorCode.InputInvalid, 'SSH keys belong to a user: log in or use a user API token, not the bootstrap token');
+    if (p.readOnly) throw new MaError(ErrorCode.AuthForbidden, 'a read-only token cannot change SSH keys');
+    return p.user;
+  };
+  const keyView = (k: UserSshKey) => ({ id: k.id, type: k.key.type, fingerprint: k.key.fingerprint, comment: k.comment, created_at: k.created_at });
+  app.get('/api/v1/me/ssh-keys', { schema: doc({ summary: 'Your SSH public keys', tags: ['tunnels'] }) }, async (req) => {
+    const user = ctx.principal(req).user;
+    return { keys: user ? (await t.store.listUserKeys(user.id)).map(keyView) : [] };
+  });
+  app.post(
+    '/api/v1/me/ssh-keys',
+    {
+      schema: doc({
+        summary: 'Add one of your SSH public keys (installed on the nodes you hold ssh on, where the agent syncs accounts)',
+        tags: ['tunnels'],
+        body: { type: 'object', required: ['public_key'], additionalProperties: false, properties: { public_key: { type: 'string', maxLength: 16384 }, comment: { type: 'string', maxLength: 200 } } },
+      }),
+    },
+    async (req, reply) => {
+      const user = me(req);
+      const body = req.body as { public_key: string; comment?: string };
+      const key = parseSshPublicKey(body.public_key);
+      const comment = (body.comment ?? body.public_key.trim().split(/\s+/).slice(2).join(' ')).replace(/[^\x20-\x7e]/g, '').slice(0, 200);
+      const row = await t.store.addUserKey(user.id, key, comment);
+      await ctx.audit(req, { action: 'ssh_key.add', target: `user:${user.name}`, outcome: 'ok', reason: null, detail: { fingerprint: key.fingerprint } });
+      return reply.status(201).send(keyView(row));
+    },
+  );
+  app.delete<{ Params: { id: number } }>(
+    '/api/v1/me/ssh-keys/:id',
+    { schema: doc({ summary: 'Remove one of your SSH public keys', tags: ['tunnels'], params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } }) },
+    async (req, reply) => {
+      const user = me(req);
+      if (!(await t.store.deleteUserKey(user.id, req.params.id))) throw new MaError(ErrorCode.NotFound, `you have no SSH key with id ${req.params.id}`);
+      await ctx.audit(req, { action: 'ssh_key.remove', target: `user:${user.name}`, outcome: 'ok', reason: null, detail: { id: req.params.id } });
+      return reply.status(204).send();
+    },
+  );
+
+  // For agents that keep an account per person (tunnel.users.enabled): who may log in to this
+  // node now, with which keys. Polled, so revoking the grant takes effect at the next poll.
+  app.get('/tunnel/users', { schema: doc({ hide: true }) }, async (req) => {
+    const node = await authenticateNode(ctx, req);
+    const auth = ctx.deps.auth;
+    const keys = await t.store.listUserKeys();
+    const users = [];
+    for (const user of await auth.users.list()) {
+      if (user.disabled) continue;
+      const mine = keys.filter((k) => k.user_id === user.id);
+      if (mine.length === 0) continue;
+      const access = await auth.access({ actor: `user:${user.name}`, user, isAdmin: user.role === 'admin', readOnly: false, via: 'token' });
+      if (!access.can(node, 'ssh')) continue;
+      users.push({ login: user.name, keys: mine.map((k) => `${k.key.type} ${k.key.blob} ma-user:${user.name}`) });
+    }
+    return { users };
   });
 
   // For `ma ssh-config`: the nodes this person may ssh to, and where each one's tunnel lands.
