@@ -6,7 +6,7 @@ import type { FeaturesResponse } from '@ma/protocol';
  * feature turns its flag on here, in the same change as the server side.
  */
 export const SERVER_FEATURES: FeaturesResponse['features'] = {
-  alerts: false,
+  alerts: true,
   photos: false,
   access: false,
   users: true,

@@ -8,6 +8,7 @@ import type { ComponentType } from 'preact';
 import { isEnabled, type Features } from '../state/features';
 import { matchPath } from '../lib/router';
 import { AccountPage } from './account';
+import { AlertsPage } from './alerts';
 import { AuditPage } from './audit';
 import { ChartsPage } from './charts';
 import { NodePage } from './node';
@@ -35,7 +36,7 @@ export const ROUTES: readonly PageRoute[] = [
   { path: '/', label: 'Overview', component: OverviewPage, nav: true },
   { path: '/charts', label: 'Charts', component: ChartsPage, nav: true },
   { path: '/nodes/:name', label: 'Node', component: NodePage, nav: false },
-  { path: '/alerts', label: 'Alerts', component: null, nav: true, feature: 'alerts' },
+  { path: '/alerts', label: 'Alerts', component: AlertsPage, nav: true, feature: 'alerts' },
   { path: '/photos', label: 'Photos', component: null, nav: true, feature: 'photos' },
   { path: '/access', label: 'Access', component: null, nav: true, feature: 'access' },
   { path: '/users', label: 'Users', component: UsersPage, nav: true, feature: 'users' },

@@ -1,0 +1,71 @@
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, createRule, NodePublisher, startAlertServer } from '../support/alerts-fixtures.js';
+import { addNode, tempDir, TEST_ADMIN_TOKEN, type ServerHandle } from '../support/processes.js';
+
+/** The dashboard's Alerts page in Debian's Chromium: what is firing, acknowledging it, and the rule editor's preview. */
+
+const CHROMIUM = process.env.MA_CHROMIUM ?? '/usr/bin/chromium';
+const AUTH = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
+describe('the Alerts page', () => {
+  let tmp: { dir: string; cleanup(): Promise<void> };
+  let server: ServerHandle;
+  let node: NodePublisher;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    tmp = await tempDir('alerts-web');
+    server = await startAlertServer({ dir: tmp.dir });
+    const created = await addNode(server.configFile, 'cold-room', `${server.url.replace('http', 'ws')}/mqtt`);
+    node = await NodePublisher.connect(server.mqttTcpPort!, created);
+    // Two days of a freezer every 10 minutes, warm (-10 °C) for an hour twice: 30 and 6 hours ago.
+    const now = Date.now();
+    const points = Array.from({ length: 288 }, (_, i) => {
+      const ts = now - 48 * 3_600_000 + i * 600_000;
+      const warm = [30, 6].some((h) => ts >= now - h * 3_600_000 && ts < now - (h - 1) * 3_600_000);
+      return { ts, v: warm ? -10 : -19 };
+    });
+    await node.publish('manual/freezer', points);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await node?.close();
+    await server?.stop();
+    await tmp?.cleanup();
+  });
+
+  it('shows a firing alert, acknowledges it with a note, and previews a new rule over the last 7 days', async () => {
+    await createRule(server, { name: 'Freezer door', severity: 'critical', target: { node: 'cold-room', channel: 'manual/freezer' }, condition: { type: 'threshold', op: 'above', value: -12, for: 0 }, recipients: [] });
+    await node.publish('manual/freezer', [{ v: -5 }]);
+    const page = await browser.newPage({ extraHTTPHeaders: AUTH, viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/alerts`);
+    const row = page.locator('[data-testid="alerts-open"] [data-testid="alert-row"][data-state="firing"]');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.innerText()).toContain('above -12 °C');
+    await row.locator('input[aria-label="note"]').fill('door was ajar');
+    await row.locator('[data-testid="alert-ack"]').click();
+    await expect.poll(() => row.innerText()).toContain('acknowledged by bootstrap: door was ajar');
+
+    const editor = page.locator('[data-testid="rule-editor"]');
+    await editor.locator('[data-testid="rule-name"]').fill('Freezer warm 10 min');
+    await editor.locator('[data-testid="rule-node"]').fill('cold-room');
+    await editor.locator('[data-testid="rule-channel"]').fill('manual/freezer');
+    await editor.locator('[data-testid="rule-value"]').fill('-15');
+    await editor.locator('[data-testid="rule-clear"]').fill('-17');
+    // The two warm hours of the stored history; the -5 just now has not lasted 10 minutes.
+    await expect.poll(() => editor.locator('[data-testid="preview-count"]').allInnerTexts(), { timeout: 10_000 }).toEqual(['2']);
+    await editor.locator('[data-testid="rule-value"]').fill('-9');
+    await expect.poll(() => editor.locator('[data-testid="preview-count"]').allInnerTexts()).toEqual(['0']);
+    await editor.locator('[data-testid="rule-value"]').fill('-15');
+    await editor.locator('[data-testid="rule-recipients"]').fill('email oncall@lab.test\nwebhook https://hooks.lab.test/ma');
+    await editor.locator('[data-testid="rule-save"]').click();
+    await expect.poll(() => page.locator('[data-testid="alert-rules"]').innerText()).toContain('Freezer warm 10 min');
+    const { body } = await api<{ rules: Array<{ name: string; recipients: Array<{ type: string; secret?: string }> }> }>(server, 'GET', '/api/v1/alert-rules');
+    const saved = body.rules.find((r) => r.name === 'Freezer warm 10 min')!;
+    expect(saved.recipients.map((r) => r.type)).toEqual(['email', 'webhook']);
+    expect(saved.recipients[1]!.secret).toMatch(/^[\w-]{24,}$/);
+    await page.close();
+  });
+});
