@@ -90,6 +90,14 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     expect(up.check?.banner).toMatch(/^SSH-2\.0-OpenSSH/);
     expect(up.agent).toMatchObject({ state: 'up', transport: 'direct' });
 
+    // People without shell access see the same from the CLI.
+    const admin = (args: string[]) => runToEnd(process.execPath, [CLI_BIN, ...args], { MA_SERVER: cp.server.url, MA_TOKEN: TEST_ADMIN_TOKEN });
+    const status = await admin(['status', 'lab-a']);
+    expect(status.stdout).toMatch(new RegExp(`tunnel +up over direct on port ${detail.tunnel_port}`));
+    expect(status.stdout).toMatch(/outbox +\d+ unsent/);
+    const list = await admin(['tunnel', 'list']);
+    expect(list.stdout).toMatch(new RegExp(`lab-a +${detail.tunnel_port} +ok +up/direct`));
+
     const r = await sshThroughTunnel(detail.tunnel_port, 'echo "on $(id -un) via tunnel"');
     expect(r.stderr).not.toMatch(/Permission denied|Host key verification failed/);
     expect(r.stdout.trim()).toBe(`on ${NODE_USER} via tunnel`);

@@ -6,6 +6,8 @@ import { registerInitCommand } from './commands/init.js';
 import { registerOutboxCommand } from './commands/outbox.js';
 import { registerNodeCommands, registerNodeCredentialCommands } from './commands/node.js';
 import { registerSshConfigCommand } from './commands/ssh-config.js';
+import { registerSshKeyCommands } from './commands/ssh-key.js';
+import { registerStatusCommand } from './commands/status.js';
 import { registerTokenCommands } from './commands/token.js';
 import { registerTunnelCommands } from './commands/tunnel.js';
 import { registerUserCommands } from './commands/user.js';
@@ -32,6 +34,8 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   registerAlertCommands(program, client, out);
   registerTunnelCommands(program, client, out);
   registerSshConfigCommand(program, client, out);
+  registerSshKeyCommands(program, client, out);
+  registerStatusCommand(program, client, out);
   registerInitCommand(program, out);
   registerOutboxCommand(program, env);
   return program;

@@ -8,6 +8,7 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerEnrollmentRoutes } from './routes/enrollment.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerUserRoutes } from './routes/users.js';
+import { registerNodeStatusRoutes } from './routes/node-status.js';
 import { registerTunnelRoutes } from './routes/tunnels.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { strictValidatorCompiler } from './strict-validator.js';
@@ -76,6 +77,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerAlertAckLinkRoutes(app, ctx);
   registerWebSocketRoutes(app, ctx);
   if (deps.tunnels) registerTunnelRoutes(app, ctx, deps.tunnels);
+  registerNodeStatusRoutes(app, ctx);
   await registerStaticRoutes(app, deps.webDistDir);
   return app;
 }
