@@ -282,6 +282,22 @@ describe('the alert engine', () => {
     expect(n).toMatchObject({ state: 'sent', attempts: 3, last_error: expect.stringContaining('connection refused') });
   });
 
+  it('closes the open alert of a rule that is disabled, without messages', async () => {
+    const r = await rule({});
+    const { engine } = await startEngine();
+    await publish([-18, -14, -13, -12]);
+    await engine.idle();
+    await until(() => sent.length === 1);
+    const spec = { ...JSON.parse(r.spec_json), enabled: false };
+    await alerts.updateRule(r.id, r.name, JSON.stringify(spec));
+    await engine.reloadRules();
+    expect(await alerts.openAlerts()).toEqual([]);
+    await publish([-18]);
+    await engine.idle();
+    await sleep(150);
+    expect(sent).toHaveLength(1);
+  });
+
   it('suppresses a recipient tied to a user who may not view the node', async () => {
     await rule({ recipients: [{ type: 'email', to: 'mallory@example.org', user: 'mallory' }] });
     const { engine } = await startEngine();

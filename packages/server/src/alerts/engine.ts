@@ -79,7 +79,11 @@ export class AlertEngine {
     this.#silences = await this.alerts.activeSilences(now);
     for (const a of await this.alerts.openAlerts()) {
       const rule = this.#index.rules.find((r) => r.id === a.rule_id);
-      if (!rule) continue;
+      if (!rule) {
+        // Its rule was disabled while the server was down: closed, untold, as when disabled live.
+        await this.alerts.updateAlert(a.id, { state: 'resolved', resolved_at: now, ack_token: null });
+        continue;
+      }
       const s = this.#subject(rule, a.node_id, a.channel_id);
       s.alert = a;
       s.series.phase = a.state === 'resolved' ? 'ok' : a.state;
@@ -119,11 +123,15 @@ export class AlertEngine {
       }
     }
     this.#index.setRules(rules);
-    const byId = new Map(rules.map((r) => [r.id, r]));
+    const byId = new Map(rules.filter((r) => r.enabled).map((r) => [r.id, r]));
     for (const [key, s] of this.#subjects) {
       const rule = byId.get(s.rule.id);
       // A changed condition starts its state machine afresh; the open alert (if any) stays open.
-      if (!rule) this.#subjects.delete(key);
+      if (!rule) {
+        // Disabled (a deleted rule's alerts are deleted with it): its open alert ends, untold.
+        if (s.alert) await this.alerts.updateAlert(s.alert.id, { state: 'resolved', resolved_at: Date.now(), ack_token: null });
+        this.#subjects.delete(key);
+      }
       else if (JSON.stringify(rule.condition) !== JSON.stringify(s.rule.condition)) {
         s.rule = rule;
         s.series = initialState();
