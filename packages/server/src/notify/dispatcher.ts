@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { recipientSchema } from '../alerts/rule.js';
+import { recipientSchema, type Recipient } from '../alerts/rule.js';
 import type { AlertsStore, NotificationRow } from '../store/alerts-store.js';
 import type { AlertMessage } from './message.js';
 import { describeRecipient, type SendFn } from './senders.js';
@@ -84,9 +84,18 @@ export class Dispatcher {
   }
 
   async #deliver(n: NotificationRow): Promise<void> {
+    let recipient: Recipient;
+    let message: AlertMessage;
+    try {
+      recipient = recipientSchema.parse(JSON.parse(n.recipient_json));
+      message = JSON.parse(n.message_json) as AlertMessage;
+    } catch (err) {
+      // Written by an older or newer build in a form this one cannot read: never sendable.
+      this.log.error({ err, notification: n.id }, 'unreadable queued notification; marked failed');
+      await this.store.recordAttempt(n.id, { state: 'failed', attempts: n.attempts, next_attempt_at: n.next_attempt_at, last_error: 'unreadable recipient or message', sent_at: null });
+      return;
+    }
     this.#inFlight.add(n.id);
-    const recipient = recipientSchema.parse(JSON.parse(n.recipient_json));
-    const message = JSON.parse(n.message_json) as AlertMessage;
     const who = describeRecipient(recipient);
     const attempts = n.attempts + 1;
     try {
