@@ -129,3 +129,21 @@ export const fmtInt = (n) => Math.round(n).toLocaleString('en');
 export function silentLogger() {
   return pino({ level: 'silent' });
 }
+
+/**
+ * A browser context logged in as an admin user, the way a person is: a session cookie from
+ * POST /api/v1/auth/login (the user is created with the bench's bootstrap token on first use).
+ * Bearer headers do not reach a page's WebSocket, the cookie does.
+ */
+export async function loggedInContext(browser, { server, headers }, options = {}) {
+  const user = { name: 'bench-admin', password: 'correct-horse-battery-staple-0123' };
+  const json = { 'content-type': 'application/json' };
+  const created = await fetch(`${server.url}/api/v1/users`, { method: 'POST', headers: { ...headers, ...json }, body: JSON.stringify({ ...user, role: 'admin' }) });
+  if (created.status !== 201 && created.status !== 409) throw new Error(`creating the bench user: HTTP ${created.status} ${await created.text()}`);
+  const res = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify(user) });
+  if (res.status !== 200) throw new Error(`bench login: HTTP ${res.status} ${await res.text()}`);
+  const [name, value] = res.headers.getSetCookie()[0].split(';')[0].split('=');
+  const context = await browser.newContext(options);
+  await context.addCookies([{ name, value, url: server.url }]);
+  return context;
+}

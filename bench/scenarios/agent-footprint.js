@@ -1,67 +1,101 @@
-// Agent footprint: RSS and CPU of a real ma-agent process with 4 simulated sensors at 1 Hz,
-// connected to a real server, plus its start-up time to the first stored reading.
+// 4. Agent footprint: RSS and CPU of a real ma-agent process with 10 simulated sensors at
+// 1 Hz (10 minutes in the full run), connected to a real server; plus its start-up time to
+// the first stored reading, over several fresh starts.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pino } from 'pino';
 import { stringify as toYaml } from 'yaml';
-import { repoRoot, sleep, withTempDir } from '../lib.js';
+import { check, procStat, repoRoot, sleep, startBenchServer, withTempDir } from '../lib.js';
 
-function procStat(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime
-  return { rssMb: rssKb / 1024, cpuSeconds: ticks / 100 };
+const CHANNELS = 10;
+const AGENT = path.join(repoRoot, 'packages/agent/dist/bin/ma-agent.js');
+
+/** Registers a node, writes its agent.yaml and starts the agent; resolves once its first reading is stored. */
+async function startAgent(server, dir, name) {
+  const { node, credential } = await server.registry.create(name);
+  const file = path.join(dir, `${name}.yaml`);
+  const sensors = Array.from({ length: CHANNELS }, (_, i) => ({ name: `s${i}`, model: i % 2 ? 'freezer' : 'fridge' }));
+  writeFileSync(file, toYaml({ node: name, server: { mqtt_url: server.mqttUrl, credential }, data_dir: `./${name}-data`, drivers: [{ driver: 'simulated', interval: '1s', sensors }] }));
+  const started = process.hrtime.bigint();
+  const proc = spawn(process.execPath, [AGENT, 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MA_LOG_LEVEL: 'warn' } });
+  let stderr = '';
+  proc.stderr.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+  const deadline = Date.now() + 30_000;
+  while ((await server.store.countReadings(node.id)) === 0) {
+    check(proc.exitCode === null && Date.now() < deadline, `agent ${name} stored nothing within 30 s (exit code ${proc.exitCode}): ${stderr}`);
+    await sleep(10);
+  }
+  const startupMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const stop = async () => {
+    if (proc.exitCode === null) {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    }
+  };
+  return { proc, nodeId: node.id, startupMs, stop };
 }
 
 export default {
   name: 'agent',
-  title: 'Agent footprint: 4 simulated sensors at 1 Hz, connected to a real server',
+  title: `4. Agent footprint: ${CHANNELS} simulated sensors at 1 Hz, connected to a real server`,
   async run({ quick }) {
-    const { startServer, parseServerConfig } = await import('../../packages/server/dist/index.js');
-    const durationS = quick ? 20 : 120;
+    const durationS = quick ? 20 : 600;
+    const windowS = quick ? 5 : 60;
+    const starts = quick ? 2 : 5;
     return withTempDir('agent', async (dir) => {
-      const config = parseServerConfig('http:\n  port: 0\n', path.join(dir, 'server.yaml'), {});
-      const server = await startServer({ config, file: path.join(dir, 'server.yaml'), dataDir: dir }, pino({ level: 'silent' }));
+      const { server } = await startBenchServer(dir);
       try {
-        const { credential } = await server.registry.create('footprint');
-        const agentFile = path.join(dir, 'agent.yaml');
-        writeFileSync(
-          agentFile,
-          toYaml({
-            node: 'footprint',
-            server: { mqtt_url: server.mqttUrl, credential },
-            data_dir: './agent-data',
-            drivers: [{ driver: 'simulated', interval: '1s', sensors: ['a', 'b', 'c', 'd'].map((n) => ({ name: n, model: 'fridge' })) }],
-          }),
-        );
-        const started = process.hrtime.bigint();
-        const proc = spawn(process.execPath, [path.join(repoRoot, 'packages/agent/dist/bin/ma-agent.js'), 'run', '--config', agentFile], { stdio: 'ignore', env: { ...process.env, MA_LOG_LEVEL: 'warn' } });
-        let startupMs;
-        while (startupMs === undefined) {
-          if ((await server.store.countReadings()) > 0) startupMs = Number(process.hrtime.bigint() - started) / 1e6;
-          else await sleep(20);
+        // Start-up: fresh agents (new node, empty outbox), one after the other, after a warm-up start.
+        const startup = [];
+        for (let i = 0; i <= starts; i++) {
+          const a = await startAgent(server, dir, `start-${i}`);
+          await a.stop();
+          if (i > 0) startup.push(a.startupMs);
         }
-        await sleep(5000); // settle
-        const a = procStat(proc.pid);
-        const rss = [];
-        const t0 = Date.now();
-        while (Date.now() - t0 < durationS * 1000) {
-          await sleep(1000);
-          rss.push(procStat(proc.pid).rssMb);
+
+        const a = await startAgent(server, dir, 'footprint');
+        try {
+          await sleep(5000); // settle: connect, first batches, JIT
+          const firstStored = await server.store.countReadings(a.nodeId);
+          const rss = [];
+          const cpu = [];
+          let last = procStat(a.proc.pid);
+          let lastAt = Date.now();
+          const t0 = Date.now();
+          while (Date.now() - t0 < durationS * 1000) {
+            await sleep(1000);
+            check(a.proc.exitCode === null, `the agent exited (${a.proc.exitCode})`);
+            const s = procStat(a.proc.pid);
+            rss.push(s.rssMb);
+            // CPU% per window, so the spread shows whether it creeps up over time.
+            if (Date.now() - lastAt >= windowS * 1000) {
+              cpu.push(((s.cpuSeconds - last.cpuSeconds) / ((Date.now() - lastAt) / 1000)) * 100);
+              last = s;
+              lastAt = Date.now();
+            }
+          }
+          const elapsedS = (Date.now() - t0) / 1000;
+          await sleep(2000); // the last batch
+          const stored = (await server.store.countReadings(a.nodeId)) - firstStored;
+          const expected = elapsedS * CHANNELS;
+          // 1 Hz per channel, give or take a batch in flight at either end.
+          check(stored >= expected * 0.95 && stored <= expected * 1.05 + 2 * CHANNELS, `${stored} readings stored in ${elapsedS.toFixed(0)} s from ${CHANNELS} channels at 1 Hz (expected ~${expected.toFixed(0)})`);
+          return {
+            rows: [
+              { metric: `RSS over ${durationS / 60 >= 1 ? `${durationS / 60} min` : `${durationS} s`} (sampled each second)`, unit: 'MB', values: rss, goal: '< 60' },
+              { metric: `CPU (per ${windowS} s window)`, unit: '% of one core', values: cpu },
+              { metric: 'start-up to first stored reading (fresh node and outbox)', unit: 'ms', values: startup },
+            ],
+            notes: [
+              `${CHANNELS} channels of the \`simulated\` driver at 1 Hz, default outbox and uplink settings, MQTT over WebSocket to the in-process server; ${stored} readings stored during the measurement (self-check: 1 Hz per channel, ±5%).`,
+              'Start-up: process spawn to the first reading stored by the server (Node start, config, outbox open, MQTT connect, first sample, first batch), median of fresh starts after a warm-up start.',
+              'Not measured yet: the camera (a photo every minute) of the issue\'s footprint goal; the agent has no camera driver yet. The goal of 60 MB is from the backbone issue (4 sensors); the Pi Zero budget in ARCHITECTURE.md is ~40 MB.',
+              'Measured on this x86-64 machine; a Pi Zero (ARMv6, 512 MB) is slower per core and its RSS differs (other V8 build).',
+            ],
+          };
+        } finally {
+          await a.stop();
         }
-        const b = procStat(proc.pid);
-        const cpuPct = ((b.cpuSeconds - a.cpuSeconds) / ((Date.now() - t0) / 1000)) * 100;
-        proc.kill('SIGTERM');
-        await new Promise((r) => proc.once('exit', r));
-        const stored = await server.store.countReadings();
-        if (stored < durationS * 4) throw new Error(`only ${stored} readings stored in ${durationS} s from 4 sensors at 1 Hz`);
-        return [
-          { metric: `RSS over ${durationS} s (sampled each second)`, unit: 'MB', values: rss, goal: '< 60' },
-          { metric: 'CPU', unit: '% of one core', values: [cpuPct] },
-          { metric: 'start-up to first stored reading', unit: 'ms', values: [startupMs] },
-        ];
       } finally {
         await server.stop();
       }
