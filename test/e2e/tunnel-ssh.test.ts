@@ -47,7 +47,8 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
   beforeAll(async () => {
     tmp = await tempDir('tunnel-e2e');
     await readableByAccounts(tmp.dir);
-    cp = await startControlPoint(tmp.dir, TUNNEL_USER);
+    // Stale sessions are reaped after 2 s x 3 unanswered keepalives here (10 s x 3 in the generated default), to keep the power-cut case short.
+    cp = await startControlPoint(tmp.dir, TUNNEL_USER, { clientAliveIntervalS: 2, clientAliveCountMax: 3 });
     // The node's own sshd, with a person's key for the node's account.
     await ensureUser(NODE_USER, '/bin/sh');
     // Keys people put in place, then the ones the agent syncs from the server's ssh grants.
@@ -149,6 +150,35 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     const r = await sshThroughTunnel(back.port, 'echo again');
     expect(r.stdout.trim()).toBe('again');
   });
+
+  it('after a power cut the rebooted node gets its port back once the control point reaps the stale session', async () => {
+    onTestFailed(async () => {
+      process.stderr.write(`agent:\n${agent?.output().slice(-3000)}\ncontrol point sshd:\n${(await cp.sshd.log()).slice(-3000)}\n`);
+    });
+    // Power cut: the node stops answering without closing anything (its ssh frozen, no FIN)...
+    const agentPid = agent!.proc.pid!;
+    const sshPid = Number(execFileSync('pgrep', ['-P', String(agentPid), '-x', 'ssh']).toString().trim().split('\n')[0]);
+    process.kill(sshPid, 'SIGSTOP');
+    await agent!.kill9();
+    const cutAt = Date.now();
+    try {
+      // ...and comes back: a new agent, same key, same port, while the control point still holds the old forward.
+      agent = startAgentProcess(path.join(tmp.dir, 'agent-lab-a.yaml'));
+      await agent.waitForLog((l) => l.msg === 'tunnel could not be set up' && /remote port forwarding failed/.test(String(l.error)), 20_000);
+      // Polling the on-demand check here also shows the server does not probe (and so keep alive) the stale forward.
+      const back = await eventually(async () => {
+        const t = await tunnelOf('lab-a');
+        return t.check?.ok && t.agent?.state === 'up' && t.agent.restarts > 0 ? t : undefined;
+      }, 60_000, 250);
+      const backMs = Date.now() - cutAt;
+      expect(backMs).toBeLessThan(60_000);
+      expect(back.agent!.last_error).toMatch(/remote port forwarding failed/);
+      process.stderr.write(`tunnel back ${backMs} ms after the power cut (stale session reaped by ClientAlive)\n`);
+      expect((await sshThroughTunnel(back.port, 'echo rebooted')).stdout.trim()).toBe('rebooted');
+    } finally {
+      process.kill(sshPid, 'SIGKILL');
+    }
+  }, 90_000);
 
   it('`ma ssh-config` gives a person with the ssh grant a Host entry that the system ssh follows through ProxyJump', async () => {
     // The person's own account on the control point (the jump host), with their key.

@@ -19,10 +19,10 @@ export interface ControlPoint {
   stop(): Promise<void>;
 }
 
-export async function startControlPoint(dir: string, tunnelUser: string): Promise<ControlPoint> {
+export async function startControlPoint(dir: string, tunnelUser: string, alive: { clientAliveIntervalS?: number; clientAliveCountMax?: number } = {}): Promise<ControlPoint> {
   await ensureUser(tunnelUser, '/usr/sbin/nologin');
   const authorizedKeysFile = path.join(dir, 'cp', 'tunnel_authorized_keys');
-  const sshd = await startSshd({ dir: path.join(dir, 'cp'), extraConfig: renderSshdMatchBlock({ user: tunnelUser, authorizedKeysFile }) });
+  const sshd = await startSshd({ dir: path.join(dir, 'cp'), extraConfig: renderSshdMatchBlock({ user: tunnelUser, authorizedKeysFile, ...alive }) });
   // Node n gets portBase + n: start from a port that was just free.
   const portBase = (await freePort()) - 1;
   const configFile = await writeServerConfig({ dir });

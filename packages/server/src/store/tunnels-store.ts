@@ -77,6 +77,8 @@ export interface NodeTunnelKey {
   node: string;
   /** The node's credential digest; `revoked` when the node was revoked (its key must stop working too). */
   credential_hash: string;
+  online: boolean;
+  status_json: string | null;
   key: SshPublicKey;
   updated_at: number;
 }
@@ -123,13 +125,15 @@ export class TunnelsStore {
       const rows = await this.#db
         .selectFrom('tunnel_keys')
         .innerJoin('nodes', 'nodes.id', 'tunnel_keys.node_id')
-        .select(['tunnel_keys.node_id', 'nodes.name', 'nodes.credential_hash', 'key_type', 'key_blob', 'fingerprint', 'updated_at'])
+        .select(['tunnel_keys.node_id', 'nodes.name', 'nodes.credential_hash', 'nodes.online', 'nodes.status_json', 'key_type', 'key_blob', 'fingerprint', 'updated_at'])
         .orderBy('tunnel_keys.node_id')
         .execute();
       return rows.map((r) => ({
         node_id: r.node_id,
         node: r.name,
         credential_hash: r.credential_hash,
+        online: Boolean(r.online),
+        status_json: r.status_json,
         key: { type: r.key_type, blob: r.key_blob, fingerprint: r.fingerprint },
         updated_at: Number(r.updated_at),
       }));

@@ -19,11 +19,12 @@ export const SSHD_BLOCK_END = '# END ma-tunnel';
  * - Only public keys, only remote forwarding, bound to loopback (`GatewayPorts no`): a
  *   node's port is reachable from the control point itself, never from the internet.
  * - No TTY, no X11, agent or stream-local forwarding, no tunnel devices, a forced nologin.
- * - ClientAlive 10 s x 3: a node that lost power stops answering, and sshd drops its session
- *   (and frees its port) within about 30 s, so the node's reconnect is accepted.
+ * - ClientAlive 5 s x 3: a node that lost power stops answering, and sshd drops its session
+ *   (and frees its port) well within a minute (about 20 s plus the ClientAlive timer's slack),
+ *   so the node's reconnect is accepted.
  */
 export function renderSshdMatchBlock(o: SshdTunnelBlockOptions): string {
-  const interval = o.clientAliveIntervalS ?? 10;
+  const interval = o.clientAliveIntervalS ?? 5;
   const count = o.clientAliveCountMax ?? 3;
   return [
     SSHD_BLOCK_BEGIN,

@@ -89,7 +89,7 @@ export function registerTunnelRoutes(app: FastifyInstance, ctx: HttpContext, t: 
     { schema: doc({ summary: "A node's tunnel, checked now", tags: ['tunnels'], params: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } } } }) },
     async (req) => {
       const node = await ctx.authorize(req, req.params.name, 'view');
-      await t.service.check(node.id);
+      await t.service.check(node);
       const [view] = await t.service.view([node]);
       return view;
     },
