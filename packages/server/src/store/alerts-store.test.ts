@@ -103,6 +103,17 @@ describe.each(['sqlite', 'postgres'] as const)('alerts repository on %s', (diale
     expect(log.map((n) => [n.state, n.attempts, n.last_error])).toEqual([['queued', 1, 'refused'], ['suppressed', 0, 'quiet hours']]);
   });
 
+  it('holds a notification back while an earlier one of the same alert to the same recipient is queued', async () => {
+    const rule = await alerts.createRule('r', '{}');
+    const a = await alerts.insertAlert(base(rule.id), () => [note('firing'), note('resolved'), { ...note('firing'), recipient_json: '{"type":"email","to":"b@example.org"}' }]);
+    const [first, second, other] = await alerts.notificationsFor(a.id);
+    expect((await alerts.dueNotifications(Date.now())).map((n) => n.id)).toEqual([first!.id, other!.id]);
+    await alerts.recordAttempt(first!.id, { state: 'queued', attempts: 1, next_attempt_at: Date.now() + 60_000, last_error: 'refused', sent_at: null });
+    expect((await alerts.dueNotifications(Date.now())).map((n) => n.id)).toEqual([other!.id]);
+    await alerts.recordAttempt(first!.id, { state: 'sent', attempts: 2, next_attempt_at: 0, last_error: null, sent_at: Date.now() });
+    expect((await alerts.dueNotifications(Date.now())).map((n) => n.id)).toEqual([second!.id, other!.id]);
+  });
+
   it('acknowledges once, and lists alerts by state, rule and time', async () => {
     const rule = await alerts.createRule('r', '{}');
     const a = await alerts.insertAlert(base(rule.id));

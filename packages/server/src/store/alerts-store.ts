@@ -279,10 +279,33 @@ export class AlertsStore {
       .execute();
   }
 
-  /** Queued notifications whose next attempt is due, oldest first. */
+  /**
+   * Queued notifications whose next attempt is due, oldest first; never one queued behind an
+   * earlier one of the same alert to the same recipient, so a recipient is told "firing"
+   * before "resolved" even when the first needs retries.
+   */
   dueNotifications(now: number, limit = 50): Promise<NotificationRow[]> {
     return this.#guard('read queued notifications', () =>
-      this.#db.selectFrom('alert_notifications').selectAll().where('state', '=', 'queued').where('next_attempt_at', '<=', now).orderBy('id').limit(limit).execute(),
+      this.#db
+        .selectFrom('alert_notifications as n')
+        .selectAll('n')
+        .where('n.state', '=', 'queued')
+        .where('n.next_attempt_at', '<=', now)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('alert_notifications as e')
+                .select('e.id')
+                .whereRef('e.alert_id', '=', 'n.alert_id')
+                .whereRef('e.recipient_json', '=', 'n.recipient_json')
+                .where('e.state', '=', 'queued')
+                .whereRef('e.id', '<', 'n.id'),
+            ),
+          ),
+        )
+        .orderBy('n.id')
+        .limit(limit)
+        .execute(),
     );
   }
 
