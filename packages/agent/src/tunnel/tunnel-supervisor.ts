@@ -39,6 +39,13 @@ export interface TunnelSupervisorOptions {
 
 /** A session that stayed up this long counts as healthy: the next restart starts from the shortest delay. */
 const HEALTHY_AFTER_MS = 30_000;
+/**
+ * After a power cut the control point still holds the node's port until its ClientAlive
+ * check reaps the dead session (about 40 s with the generated sshd block); the forward is
+ * refused until then. Retrying at least this often gets the port back soon after, rather
+ * than up to restart_max later.
+ */
+const FORWARD_REFUSED_RETRY_MAX_MS = 10_000;
 
 /**
  * Keeps one `ssh -N -R` running. ssh exits on its own when the forward cannot be set up
@@ -155,7 +162,8 @@ export class TunnelSupervisor {
       if (transport === 'direct' && !wasUp && isReachabilityFailure(firstError)) this.#transport = 'websocket';
       else if (transport === 'websocket' && wasUp) this.#transport = 'direct';
     }
-    const delay = this.#backoff.next();
+    const forwardRefused = /remote port forwarding failed/.test(message);
+    const delay = forwardRefused ? Math.min(this.#backoff.next(), Math.max(FORWARD_REFUSED_RETRY_MAX_MS, this.#o.restartMinMs)) : this.#backoff.next();
     // Logged once per outage (and once on recovery), not on every retry.
     if (!this.#loggedFailure) {
       this.#o.log.warn({ transport, error: message, retry_in_ms: delay, next_transport: this.#transport }, wasUp ? 'tunnel lost' : 'tunnel could not be set up');
