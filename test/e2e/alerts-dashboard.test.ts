@@ -66,6 +66,22 @@ describe('the Alerts page', () => {
     const saved = body.rules.find((r) => r.name === 'Freezer warm 10 min')!;
     expect(saved.recipients.map((r) => r.type)).toEqual(['email', 'webhook']);
     expect(saved.recipients[1]!.secret).toMatch(/^[\w-]{24,}$/);
+
+    // The chart marks the alert: a span in the critical colour along the top of the plot.
+    const { body: firing } = await api<{ alerts: Array<{ channel_id: number; since: number }> }>(server, 'GET', '/api/v1/alerts?state=firing');
+    const alert = firing.alerts[0]!;
+    await page.goto(`${server.url}/charts?ch=${alert.channel_id}&from=${alert.since - 120_000}&to=${Date.now() + 60_000}`);
+    await page.locator('[data-testid="live-chart"][data-state="ready"][data-alert-marks="1"]').waitFor({ timeout: 10_000 });
+    const markerPixels = async () =>
+      page.evaluate(() => {
+        const canvas = document.querySelector('.live-chart__plot canvas') as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        // rgba(198, 40, 40, 0.85) over a light or a dark background.
+        for (let i = 0; i < data.length; i += 4) if (data[i]! > 150 && data[i]! < 220 && data[i + 1]! < 90 && data[i + 2]! < 90 && Math.abs(data[i + 1]! - data[i + 2]!) < 8) n++;
+        return n;
+      });
+    await expect.poll(markerPixels, { timeout: 5000 }).toBeGreaterThan(200);
     await page.close();
   });
 });

@@ -5,6 +5,7 @@
  * through `setData`. Downsampled series carry a min/max band; a drag selects a window to zoom into.
  */
 import uPlot from 'uplot';
+import { drawAlertMarkers, type AlertMark } from './alert-markers';
 import type { LiveMessage } from '@ma/protocol';
 import { getReadings } from '../api/client';
 import type { LiveClient } from '../api/live';
@@ -62,6 +63,8 @@ export interface ChartControllerOptions {
   onStatus: (status: ChartStatus) => void;
   /** the user dragged across the plot to select [from, to] */
   onZoom?: (from: number, to: number) => void;
+  /** alerts to mark on the plot (alert-markers.ts) */
+  markers?: () => readonly AlertMark[];
 }
 
 type Reading = { ts: number; v: number };
@@ -266,6 +269,11 @@ export class ChartController {
     this.tickTimer = setInterval(() => this.scheduleDraw(), every);
   }
 
+  /** Draw again soon (e.g. the alert markers changed). */
+  redraw(): void {
+    this.scheduleDraw();
+  }
+
   private scheduleDraw(): void {
     if (this.drawFrame !== null) return;
     this.drawFrame = requestAnimationFrame(() => {
@@ -390,7 +398,7 @@ export class ChartController {
       })),
       hooks: {
         setCursor: [(u) => this.emitLegend(u.cursor.idx ?? null)],
-        draw: [() => this.onDrawn()],
+        draw: [() => this.onDrawn(), (u) => drawAlertMarkers(u, this.options.markers?.() ?? [], this.options.now())],
         setSelect: [
           (u) => {
             const { left, width } = u.select;

@@ -10,6 +10,7 @@ import {
 } from '../chart/chart-controller';
 import type { ChartWindow } from '../chart/time-ranges';
 import { formatValue } from '../lib/format';
+import { useAlertMarks } from './alert-marks';
 
 declare global {
   interface Window {
@@ -52,6 +53,9 @@ export function LiveChart({ series, window: chartWindow, onZoom, description }: 
   const statusRef = useRef<ChartStatus['state']>('loading');
   const zoomRef = useRef(onZoom);
   zoomRef.current = onZoom;
+  const marks = useAlertMarks(series.map((s) => s.id));
+  const marksRef = useRef(marks);
+  marksRef.current = marks;
 
   useEffect(() => {
     const host = hostRef.current;
@@ -66,6 +70,7 @@ export function LiveChart({ series, window: chartWindow, onZoom, description }: 
         setStatus(s);
       },
       onZoom: (from, to) => zoomRef.current?.(from, to),
+      markers: () => marksRef.current,
     });
     controllerRef.current = controller;
     controller.start();
@@ -99,10 +104,14 @@ export function LiveChart({ series, window: chartWindow, onZoom, description }: 
     controllerRef.current?.setSeries(series);
   }, [series]);
 
+  useEffect(() => {
+    controllerRef.current?.redraw();
+  }, [marks]);
+
   const describedUnits = [...new Set(series.map((s) => s.unit || 'no unit'))].join(', ');
 
   return (
-    <figure class="live-chart" data-testid="live-chart" data-state={status.state} aria-busy={status.state === 'loading'}>
+    <figure class="live-chart" data-testid="live-chart" data-state={status.state} data-alert-marks={marks.length} aria-busy={status.state === 'loading'}>
       <div class="live-chart__area">
         {/* uPlot owns this element's children; Preact renders nothing inside it. */}
         <div
