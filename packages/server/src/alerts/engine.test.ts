@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Ingest, type NodeIdentity } from '../ingest/ingest.js';
 import { LiveHub } from '../live/live-hub.js';
 import { Dispatcher } from '../notify/dispatcher.js';
@@ -33,7 +35,40 @@ const until = async (cond: () => boolean | Promise<boolean>, ms = 5000) => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('the alert engine', () => {
+const PG_ADMIN_URL = process.env.MA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function onPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A fresh database per test: a SQLite file, or a PostgreSQL schema dropped and recreated. */
+const databases = {
+  sqlite: () => ({ setup: async () => {}, fresh: async (dir: string) => `sqlite:${join(dir, 'ma.db')}`, teardown: async () => {} }),
+  postgres: () => {
+    const name = `ma_engine_${randomBytes(5).toString('hex')}`;
+    const url = new URL(PG_ADMIN_URL);
+    url.pathname = `/${name}`;
+    return {
+      setup: () => onPg(PG_ADMIN_URL, async (c) => void (await c.query(`CREATE DATABASE ${name}`))),
+      fresh: async () => {
+        await onPg(url.toString(), async (c) => void (await c.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public')));
+        return url.toString();
+      },
+      teardown: () => onPg(PG_ADMIN_URL, async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
+    };
+  },
+};
+
+describe.each(['sqlite', 'postgres'] as const)('the alert engine on %s', (dialect) => {
+  const database = databases[dialect]();
+  beforeAll(() => database.setup());
+  afterAll(() => database.teardown());
   let dir: string;
   let store: Store;
   let ingest: Ingest;
@@ -95,7 +130,7 @@ describe('the alert engine', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ma-engine-'));
-    store = await openStore({ url: `sqlite:${join(dir, 'ma.db')}` });
+    store = await openStore({ url: await database.fresh(dir) });
     ingest = new Ingest(store, new LiveHub(), silent);
     alerts = new AlertsStore(store);
     const row = await store.createNode({ name: 'lab', display_name: 'Lab freezer', credential_hash: 'x'.repeat(64) });
