@@ -33,6 +33,10 @@ export interface SshdOptions {
   authorizedKeysFile?: string;
   /** Listen on this port; 0 or absent = a free one. */
   port?: number;
+  /** Listen on this address (default 127.0.0.1). */
+  listenAddress?: string;
+  /** Run inside this network namespace (`ip netns exec`); it listens on the namespace's own address. */
+  netns?: string;
 }
 
 export function freePort(): Promise<number> {
@@ -88,6 +92,7 @@ export async function startSshd(opts: SshdOptions): Promise<TestSshd> {
   const authorizedKeysFile = opts.authorizedKeysFile ?? path.join(dir, 'authorized_keys', '%u');
   await mkdir(path.join(dir, 'authorized_keys'), { recursive: true });
   const port = opts.port || (await freePort());
+  const listenHost = opts.listenAddress ?? '127.0.0.1';
   const configFile = path.join(dir, 'sshd_config');
   const logFile = path.join(dir, 'sshd.log');
   const pidFile = path.join(dir, 'sshd.pid');
@@ -95,7 +100,7 @@ export async function startSshd(opts: SshdOptions): Promise<TestSshd> {
     configFile,
     [
       `Port ${port}`,
-      'ListenAddress 127.0.0.1',
+      `ListenAddress ${opts.listenAddress ?? '127.0.0.1'}`,
       `HostKey ${hostKey}`,
       `PidFile ${pidFile}`,
       `AuthorizedKeysFile ${authorizedKeysFile}`,
@@ -114,7 +119,10 @@ export async function startSshd(opts: SshdOptions): Promise<TestSshd> {
   );
   await chmod(configFile, 0o600);
   // Absolute paths for -f and -E: sshd re-executes itself for each connection.
-  const proc: ChildProcess = spawn(SSHD_BIN, ['-D', '-f', configFile, '-E', logFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const sshdArgs = ['-D', '-f', configFile, '-E', logFile];
+  const proc: ChildProcess = opts.netns
+    ? spawn('ip', ['netns', 'exec', opts.netns, SSHD_BIN, ...sshdArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(SSHD_BIN, sshdArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -122,7 +130,7 @@ export async function startSshd(opts: SshdOptions): Promise<TestSshd> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`sshd exited (${proc.exitCode}): ${stderr}${await log()}`);
-    if (await canConnect(port)) break;
+    if (opts.netns ? await canConnectInNetns(opts.netns, listenHost, port) : await canConnect(port, listenHost)) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
       throw new Error(`sshd did not listen on ${port}: ${stderr}${await log()}`);
@@ -132,7 +140,7 @@ export async function startSshd(opts: SshdOptions): Promise<TestSshd> {
   return {
     port,
     hostPublicKey,
-    knownHostsLine: `[127.0.0.1]:${port} ${hostPublicKey}`,
+    knownHostsLine: `[${listenHost}]:${port} ${hostPublicKey}`,
     logFile,
     configFile,
     log,
@@ -143,9 +151,13 @@ export async function startSshd(opts: SshdOptions): Promise<TestSshd> {
   };
 }
 
-function canConnect(port: number): Promise<boolean> {
+async function canConnectInNetns(netns: string, host: string, port: number): Promise<boolean> {
+  return (await runToEnd('ip', ['netns', 'exec', netns, 'bash', '-c', `exec 3<>/dev/tcp/${host}/${port}`])).code === 0;
+}
+
+function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
+    const s = net.connect(port, host);
     s.once('connect', () => {
       s.destroy();
       resolve(true);
