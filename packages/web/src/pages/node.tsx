@@ -7,6 +7,7 @@ import { TIME_RANGES, relative, type ChartWindow } from '../chart/time-ranges';
 import { ChannelTable } from '../components/channel-table';
 import { ConnectionHistory } from '../components/connection-history';
 import { LiveChart } from '../components/live-chart';
+import { TunnelStatus } from '../components/tunnel-status';
 import { HealthRow } from '../components/node-card';
 import { formatAgo, formatCount, formatDateTime } from '../lib/format';
 import { SYSTEM_KEYS, formatDuration, healthItems, isSystemChannel, nodeProblems } from '../lib/node-health';
@@ -152,6 +153,14 @@ export function NodePage({ params }: PageProps) {
           <span class="muted">last 7 days</span>
         </header>
         <ConnectionHistory node={node.name} now={() => store.serverNow()} refreshKey={String(node.online)} />
+      </section>
+
+      <section class="panel" aria-labelledby="tunnel-heading">
+        <header class="panel__header">
+          <h2 id="tunnel-heading">Remote access</h2>
+          <span class="muted">reverse SSH tunnel</span>
+        </header>
+        <TunnelStatus node={node.name} refreshKey={String(node.online)} />
       </section>
     </>
   );
