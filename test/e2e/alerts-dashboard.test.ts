@@ -67,6 +67,17 @@ describe('the Alerts page', () => {
     expect(saved.recipients.map((r) => r.type)).toEqual(['email', 'webhook']);
     expect(saved.recipients[1]!.secret).toMatch(/^[\w-]{24,}$/);
 
+    // Maintenance: silence the node for two hours from the page.
+    const silences = page.locator('[data-testid="alert-silences"]');
+    await silences.locator('[data-testid="silence-node"]').fill('cold-room');
+    await silences.locator('[data-testid="silence-reason"]').fill('defrosting the freezer');
+    await silences.locator('[data-testid="silence-create"]').click();
+    await expect.poll(() => silences.locator('[data-testid="silence-row"]').allInnerTexts()).toEqual([expect.stringContaining('defrosting the freezer')]);
+    const { body: active } = await api<{ silences: Array<{ node: string; ends_at: number }> }>(server, 'GET', '/api/v1/alert-silences');
+    expect(active.silences).toHaveLength(1);
+    expect(active.silences[0]!.node).toBe('cold-room');
+    expect(Math.abs(active.silences[0]!.ends_at - (Date.now() + 2 * 3_600_000))).toBeLessThan(60_000);
+
     // The chart marks the alert: a span in the critical colour along the top of the plot.
     const { body: firing } = await api<{ alerts: Array<{ channel_id: number; since: number }> }>(server, 'GET', '/api/v1/alerts?state=firing');
     const alert = firing.alerts[0]!;

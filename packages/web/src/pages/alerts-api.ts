@@ -66,3 +66,16 @@ export function formatDuration(ms: number): string {
   const h = Math.round(m / 60);
   return h < 48 ? `${h} h` : `${Math.round(h / 24)} d`;
 }
+
+export interface SilenceView {
+  id: number;
+  rule_id: number | null;
+  node: string | null;
+  ends_at: number;
+  reason: string;
+  created_by: string;
+}
+
+export const listSilences = () => api<{ silences: SilenceView[] }>('GET', '/alert-silences').then((r) => r.silences);
+export const createSilence = (s: { node?: string; rule?: number; duration: string; reason: string }) => api<SilenceView>('POST', '/alert-silences', s);
+export const endSilence = (id: number) => api('DELETE', `/alert-silences/${id}`);

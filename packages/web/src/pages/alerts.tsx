@@ -3,6 +3,7 @@ import '../auth/auth.css';
 import './alerts.css';
 import { ackAlert, deleteRule, formatDuration, listAlerts, listRules, type AlertView, type RuleView } from './alerts-api';
 import { RuleEditor } from './alerts-rule-editor';
+import { Silences } from './alerts-silences';
 
 const when = (t: number | null) => (t === null ? '-' : new Date(t).toLocaleString());
 
@@ -86,6 +87,7 @@ export function AlertsPage() {
         </tbody>
       </table>
       <RuleEditor onSaved={() => void load()} />
+      <Silences rules={rules} />
     </div>
   );
 }
