@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { NodeDetail } from '@ma/protocol';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { FaultProxy } from '../chaos/fault-proxy.js';
-import { bearer, createUser, login, request } from '../support/login.js';
+import { chromium } from 'playwright-core';
+import { bearer, createUser, login, loginPage, request } from '../support/login.js';
 import { addNode, CLI_BIN, eventually, getJson, runToEnd, TEST_ADMIN_TOKEN, startAgentProcess, tempDir, writeAgentConfig, type ManagedProcess } from '../support/processes.js';
 import { startControlPoint, tunnelSection, type ControlPoint } from '../support/sshd-fixture.js';
 import { ensureUser, readableByAccounts, sshArgs, sshKeygen, startSshd, type TestSshd } from '../support/sshd.js';
@@ -103,6 +104,23 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     expect(r.stderr).not.toMatch(/Permission denied|Host key verification failed/);
     expect(r.stdout.trim()).toBe(`on ${NODE_USER} via tunnel`);
     expect(r.code).toBe(0);
+  });
+
+  it("the dashboard's node page shows the tunnel: the agent's report and the server's check", async () => {
+    const browser = await chromium.launch({ executablePath: process.env.MA_CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage();
+      await loginPage(page, cp.server.url);
+      await page.goto(`${cp.server.url}/nodes/lab-a`);
+      const panel = page.locator('[data-testid="tunnel-status"]');
+      await panel.waitFor({ timeout: 15_000 });
+      const text = await panel.innerText();
+      expect(text).toMatch(/up over direct/);
+      expect(text).toMatch(/ok: SSH-2\.0-OpenSSH/);
+      expect(text).toMatch(/SHA256:/);
+    } finally {
+      await browser.close();
+    }
   });
 
   it("the node's key cannot get a shell on the control point, listen on another node's port, or forward elsewhere", async () => {
