@@ -1,13 +1,15 @@
 import type { NodeEvent, Status } from '@ma/protocol';
 import type { Logger } from 'pino';
 import type { Dispatcher } from '../notify/dispatcher.js';
-import type { AlertRow, AlertsStore, NotificationEvent, SilenceRow } from '../store/alerts-store.js';
+import type { AlertsStore, SilenceRow } from '../store/alerts-store.js';
 import type { ChannelRow, NodeRow, ReadingInput, Store } from '../store/store.js';
-import { initialState, step, type ReadingCondition, type SeriesState, type Transition } from './evaluators.js';
-import { decide, newAckToken, silenceFor, summaryFor, toNotifications, type MessageContext, type RecipientPolicy } from './notify-plan.js';
-import { parseRuleSpec, type AlertRule, type FaultKind, type Recipient } from './rule.js';
+import { initialState, step, type ReadingCondition, type Transition } from './evaluators.js';
+import { silenceFor, type RecipientPolicy } from './notify-plan.js';
+import { parseRuleSpec, type AlertRule, type FaultKind } from './rule.js';
 import { RuleIndex, ruleMatchesChannel, ruleWatchesNode } from './rule-index.js';
 import { replayBackfill } from './backfill.js';
+import { AlertWriter } from './alert-writer.js';
+import { subjectOf, type Subject } from './subject.js';
 
 export interface EngineOptions {
   /** How often the timer looks for silent channels and nodes, repeats and escalations. */
@@ -24,20 +26,6 @@ interface NodeRef {
   id: number;
   name: string;
 }
-
-/** One rule's view of one channel or node: the series state machine and its open alert. */
-interface Subject {
-  key: string;
-  rule: AlertRule;
-  nodeId: number;
-  channelId: number | null;
-  series: SeriesState;
-  alert: AlertRow | null;
-  /** Fault rules: the last time the fault was reported. */
-  lastFaultAt: number;
-}
-
-const subjectOf = (channelId: number | null, nodeId: number): string => (channelId === null ? `node:${nodeId}` : `ch:${channelId}`);
 
 /**
  * Evaluates alert rules on ingest and on a timer, and keeps each alert's state machine
@@ -58,6 +46,7 @@ export class AlertEngine {
   /** Last outbox drop count per node, to notice drops. */
   readonly #dropped = new Map<number, number>();
   #silences: SilenceRow[] = [];
+  readonly #writer: AlertWriter;
   #queue: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #startedAt = 0;
@@ -69,7 +58,18 @@ export class AlertEngine {
     private readonly dispatcher: Dispatcher,
     private readonly log: Logger,
     private readonly options: EngineOptions,
-  ) {}
+  ) {
+    this.#writer = new AlertWriter({
+      alerts,
+      dispatcher,
+      log,
+      publicUrl: options.publicUrl,
+      policy: options.policy,
+      node: (id) => this.#node(id),
+      channel: (id) => this.#channel(id),
+      silences: () => this.#silences,
+    });
+  }
 
   async start(now = Date.now()): Promise<void> {
     this.#startedAt = now;
@@ -252,9 +252,9 @@ export class AlertEngine {
     return {
       store: this.store,
       alerts: this.alerts,
-      open: (s, at, since, value, peak, late, now) => this.#fire(s as Subject, { since, at, value, peak }, now, late),
-      resolve: (s, at, value, peak, now) => this.#resolve(s as Subject, at, value, peak, now),
-      insertPast: (s, ep, value, now) => this.#insertPast(s as Subject, ep, value, now),
+      open: (s, at, since, value, peak, late, now) => this.#writer.fire(s as Subject, { since, at, value, peak }, now, late),
+      resolve: (s, at, value, peak, now) => this.#writer.resolve(s as Subject, at, value, peak, now),
+      insertPast: (s, ep, value, now) => this.#writer.insertPast(s as Subject, ep, value, now),
     };
   }
 
@@ -265,102 +265,22 @@ export class AlertEngine {
       if (t.to === 'pending') {
         // Straight to firing (a zero duration) needs no pending row.
         if (ts[i + 1]?.to === 'firing') continue;
-        await this.#pending(s, t.since, t.value, now);
+        await this.#writer.pending(s, t.since, t.value, now);
       } else if (t.to === 'firing') {
-        await this.#fire(s, t, now, now - t.at > this.options.lateAfterMs);
+        await this.#writer.fire(s, t, now, now - t.at > this.options.lateAfterMs);
       } else if (s.alert) {
         if (s.alert.state === 'pending') {
           await this.alerts.deleteAlert(s.alert.id);
           s.alert = null;
-        } else await this.#resolve(s, t.at, t.value, t.peak, now);
+        } else await this.#writer.resolve(s, t.at, t.value, t.peak, now);
       }
     }
-  }
-
-  async #context(s: Subject, now: number): Promise<MessageContext | undefined> {
-    const node = await this.#node(s.nodeId);
-    if (!node) return undefined;
-    const channel = s.channelId === null ? undefined : await this.#channel(s.channelId);
-    return { rule: s.rule, node, channel, publicUrl: this.options.publicUrl(), now };
-  }
-
-  async #pending(s: Subject, since: number, value: number | null, now: number): Promise<void> {
-    if (s.alert) return;
-    const ctx = await this.#context(s, now);
-    if (!ctx) return;
-    s.alert = await this.alerts.insertAlert({
-      rule_id: s.rule.id, subject: subjectOf(s.channelId, s.nodeId), node_id: s.nodeId, channel_id: s.channelId, state: 'pending', severity: s.rule.severity,
-      since, fired_at: null, resolved_at: null, detected_at: null, late: false, value, peak: value, summary: summaryFor(s.rule, ctx.channel),
-      ack_token: null, notified_at: null, created_at: now,
-    });
-  }
-
-  async #fire(s: Subject, t: { since: number; at: number; value: number | null; peak: number | null }, now: number, late: boolean, detail = ''): Promise<void> {
-    if (s.alert?.state === 'firing') return;
-    const ctx = await this.#context(s, now);
-    if (!ctx) return;
-    const decisions = await decide(s.rule.recipients, { rule: s.rule, node: ctx.node, silence: silenceFor(this.#silences, s.rule.id, s.nodeId, now), now, policy: this.options.policy });
-    const notified = decisions.some((d) => d.state === 'queued') ? now : null;
-    const patch = { state: 'firing' as const, since: t.since, fired_at: t.at, detected_at: now, late, value: t.value, peak: t.peak, ack_token: newAckToken(), notified_at: notified };
-    if (s.alert) {
-      const updated: AlertRow = { ...s.alert, ...patch };
-      await this.alerts.updateAlert(s.alert.id, patch, toNotifications('firing', decisions, updated, ctx), now);
-      s.alert = updated;
-    } else {
-      s.alert = await this.alerts.insertAlert(
-        { rule_id: s.rule.id, subject: subjectOf(s.channelId, s.nodeId), node_id: s.nodeId, channel_id: s.channelId, severity: s.rule.severity, resolved_at: null, summary: summaryFor(s.rule, ctx.channel, detail), created_at: now, ...patch },
-        (row) => toNotifications('firing', decisions, row, ctx),
-      );
-    }
-    this.log.warn({ alert: s.alert.id, rule: s.rule.name, node: ctx.node.name, channel: ctx.channel?.key, since: t.since, late }, late ? 'alert firing (late-detected)' : 'alert firing');
-    this.dispatcher.kick();
-  }
-
-  /** Who was told an alert fired, and so is told it resolved: the first group, and the second if escalated. */
-  #toldRecipients(s: Subject, a: AlertRow): Recipient[] {
-    return [...s.rule.recipients, ...(a.escalated_at !== null && s.rule.escalation ? s.rule.escalation.recipients : [])];
-  }
-
-  async #resolve(s: Subject, at: number, value: number | null, peak: number | null, now: number): Promise<void> {
-    const a = s.alert;
-    if (!a) return;
-    const ctx = await this.#context(s, now);
-    const patch = { state: 'resolved' as const, resolved_at: at, value, peak: peak ?? a.peak, ack_token: null };
-    const updated: AlertRow = { ...a, ...patch };
-    let notes: ReturnType<typeof toNotifications> = [];
-    // Nobody was told it fired (silenced, quiet hours), so nobody needs telling it is over.
-    if (ctx && a.notified_at !== null) {
-      const decisions = await decide(this.#toldRecipients(s, a), { rule: s.rule, node: ctx.node, silence: silenceFor(this.#silences, s.rule.id, s.nodeId, now), now, policy: this.options.policy });
-      notes = toNotifications('resolved', decisions, updated, ctx);
-    }
-    await this.alerts.updateAlert(a.id, patch, notes, now);
-    s.alert = null;
-    this.log.info({ alert: a.id, rule: s.rule.name, lasted_ms: at - a.since }, 'alert resolved');
-    if (notes.length) this.dispatcher.kick();
-  }
-
-  /** A whole episode found in a late backlog: raised and resolved at once, both messages sent. */
-  async #insertPast(s: Subject, ep: { since: number; fired_at: number; resolved_at: number; peak: number }, value: number | null, now: number): Promise<void> {
-    const ctx = await this.#context(s, now);
-    if (!ctx) return;
-    const silence = silenceFor(this.#silences, s.rule.id, s.nodeId, now);
-    const decisions = await decide(s.rule.recipients, { rule: s.rule, node: ctx.node, silence, now, policy: this.options.policy });
-    const row = await this.alerts.insertAlert(
-      {
-        rule_id: s.rule.id, subject: subjectOf(s.channelId, s.nodeId), node_id: s.nodeId, channel_id: s.channelId, state: 'resolved', severity: s.rule.severity,
-        since: ep.since, fired_at: ep.fired_at, resolved_at: ep.resolved_at, detected_at: now, late: true, value, peak: ep.peak, summary: summaryFor(s.rule, ctx.channel),
-        ack_token: null, notified_at: decisions.some((d) => d.state === 'queued') ? now : null, created_at: now,
-      },
-      (r) => [...toNotifications('firing', decisions, { ...r, state: 'firing', resolved_at: null }, ctx), ...toNotifications('resolved', decisions, r, ctx)],
-    );
-    this.log.warn({ alert: row.id, rule: s.rule.name, since: ep.since, resolved_at: ep.resolved_at }, 'past alert found in a late backlog');
-    this.dispatcher.kick();
   }
 
   async #resolveNoData(nodeId: number, channelId: number | null, now: number): Promise<void> {
     for (const s of this.#subjects.values()) {
       if (s.alert && s.rule.condition.type === 'no_data' && s.nodeId === nodeId && s.channelId === channelId) {
-        await this.#resolve(s, now, null, null, now);
+        await this.#writer.resolve(s, now, null, null, now);
         s.series = initialState();
       }
     }
@@ -411,14 +331,14 @@ export class AlertEngine {
       const s = this.#subject(rule, ref.id, channel?.id ?? null);
       s.lastFaultAt = now;
       if (s.alert) continue;
-      await this.#fire(s, { since: at, at, value: null, peak: null }, now, now - at > this.options.lateAfterMs, `: ${kind}${message ? `: ${message}` : ''}`);
+      await this.#writer.fire(s, { since: at, at, value: null, peak: null }, now, now - at > this.options.lateAfterMs, `: ${kind}${message ? `: ${message}` : ''}`);
     }
   }
 
   async #clearFault(nodeId: number, channelId: number, kind: FaultKind, at: number, now: number): Promise<void> {
     for (const s of this.#subjects.values()) {
       if (s.alert && s.rule.condition.type === 'fault' && s.rule.condition.faults.includes(kind) && s.nodeId === nodeId && s.channelId === channelId) {
-        await this.#resolve(s, at, null, null, now);
+        await this.#writer.resolve(s, at, null, null, now);
       }
     }
   }
@@ -433,37 +353,24 @@ export class AlertEngine {
       if (!a || a.state !== 'firing') continue;
       const c = s.rule.condition;
       if (c.type === 'fault' && now - Math.max(s.lastFaultAt, a.since) >= c.clear_after && !(s.channelId !== null && c.faults.includes('channel_unavailable') && !(await this.#channel(s.channelId))?.available)) {
-        await this.#resolve(s, now, null, null, now);
+        await this.#writer.resolve(s, now, null, null, now);
         continue;
       }
       if (a.acked_at !== null || silenceFor(this.#silences, s.rule.id, s.nodeId, now)) continue;
       if (a.notified_at === null) {
         // It fired while silenced (or in quiet hours): now that it may be told, tell it once.
-        await this.#notify(s, a, 'firing', s.rule.recipients, now, { notified_at: now });
+        await this.#writer.notify(s, a, 'firing', s.rule.recipients, now, { notified_at: now });
         continue;
       }
       const esc = s.rule.escalation;
       if (esc && a.escalated_at === null && now - (a.detected_at ?? now) >= esc.after) {
-        await this.#notify(s, a, 'escalation', esc.recipients, now, { escalated_at: now, notified_at: now });
+        await this.#writer.notify(s, a, 'escalation', esc.recipients, now, { escalated_at: now, notified_at: now });
         continue;
       }
       if (s.rule.repeat_every !== undefined && now - a.notified_at >= s.rule.repeat_every) {
-        await this.#notify(s, a, 'repeat', this.#toldRecipients(s, a), now, { notified_at: now });
+        await this.#writer.notify(s, a, 'repeat', this.#writer.toldRecipients(s, a), now, { notified_at: now });
       }
     }
-  }
-
-  async #notify(s: Subject, a: AlertRow, event: NotificationEvent, recipients: readonly Recipient[], now: number, patch: Partial<AlertRow>): Promise<void> {
-    const ctx = await this.#context(s, now);
-    if (!ctx) return;
-    const decisions = await decide(recipients, { rule: s.rule, node: ctx.node, silence: undefined, now, policy: this.options.policy });
-    const updated: AlertRow = { ...a, ...patch };
-    // Quiet hours hold back a first message too: it goes out when they end.
-    if (event === 'firing' && !decisions.some((d) => d.state === 'queued')) return;
-    await this.alerts.updateAlert(a.id, patch, toNotifications(event, decisions, updated, ctx), now);
-    s.alert = updated;
-    this.log.info({ alert: a.id, event }, 'alert notification queued');
-    this.dispatcher.kick();
   }
 
   async #checkNoData(now: number): Promise<void> {
@@ -478,7 +385,7 @@ export class AlertEngine {
         if (!node) continue;
         const last = heard(this.#nodeHeard.get(node.id) ?? node.last_seen);
         const s = this.#subject(rule, node.id, null);
-        if (!s.alert && now - last >= forMs) await this.#fire(s, { since: last, at: now, value: null, peak: null }, now, false);
+        if (!s.alert && now - last >= forMs) await this.#writer.fire(s, { since: last, at: now, value: null, peak: null }, now, false);
         continue;
       }
       for (const c of this.#channels.values()) {
@@ -486,7 +393,7 @@ export class AlertEngine {
         if (!node || !ruleMatchesChannel(rule, c, node)) continue;
         const last = heard(this.#channelHeard.get(c.id) ?? c.last_ts);
         const s = this.#subject(rule, node.id, c.id);
-        if (!s.alert && now - last >= forMs) await this.#fire(s, { since: last, at: now, value: c.last_value, peak: null }, now, false);
+        if (!s.alert && now - last >= forMs) await this.#writer.fire(s, { since: last, at: now, value: c.last_value, peak: null }, now, false);
       }
     }
   }
