@@ -107,6 +107,8 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
       reconnectMinMs: config.uplink.reconnect_min,
       reconnectMaxMs: config.uplink.reconnect_max,
       liveIntervalMs: config.uplink.live_interval,
+      ackMode: config.uplink.ack,
+      ackTimeoutMs: config.uplink.ack_timeout,
     },
     {
       outbox,

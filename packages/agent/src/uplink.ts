@@ -1,5 +1,6 @@
 import {
   OFFLINE_STATUS,
+  telemetryAckSchema,
   topics,
   type ChannelMeta,
   type NodeEvent,
@@ -27,6 +28,14 @@ export interface UplinkOptions {
   reconnectMaxMs: number;
   /** While a backlog drains, the newest readings are also sent this often (0 = never). */
   liveIntervalMs?: number;
+  /**
+   * What advances the acked cursor. `puback`: the broker's PUBACK, which the embedded broker
+   * sends only after the server committed the batch. `server`: the server's own ack message
+   * (`ma/v1/<n>/ack`), needed with an external broker, whose PUBACK only means it queued it.
+   */
+  ackMode?: 'puback' | 'server';
+  /** With ackMode server: a batch not acked within this long is resent (the connection restarts). */
+  ackTimeoutMs?: number;
 }
 
 /** The last time delivery failed, and why; kept after recovery so the status can show it. */
@@ -50,15 +59,19 @@ export interface UplinkDeps {
 }
 
 interface InFlight {
+  firstSeq: number;
   lastSeq: number;
   acked: boolean;
+  sentAt: number;
 }
 
 const MAX_QUEUED_EVENTS = 1000;
 
 /**
  * Carries the outbox to the server over MQTT at QoS 1. Batches are read from the outbox
- * after the last sent seq and the durable acked cursor advances only on PUBACK, in order.
+ * after the last sent seq and the durable acked cursor advances, in order, only when the server
+ * has committed a batch: on PUBACK from the embedded broker, or on the server's ack message
+ * with an external broker (ackMode server).
  * Every (re)connect starts again from the acked cursor, so a lost connection can
  * duplicate a batch (the server ignores it) but never lose one.
  */
@@ -204,10 +217,26 @@ export class Uplink {
       this.#metaSent.clear();
       this.publishStatus();
       this.#flushEvents();
-      void this.#pump(gen).catch((err: unknown) => {
-        this.deps.log.error({ err }, 'uplink pump failed; reconnecting');
-        client.end(true);
+      const pump = () =>
+        void this.#pump(gen).catch((err: unknown) => {
+          this.deps.log.error({ err }, 'uplink pump failed; reconnecting');
+          client.end(true);
+        });
+      if (this.opts.ackMode !== 'server') return pump();
+      // Server acks arrive on our own ack topic: subscribe before sending anything.
+      client.subscribe(topics.ack(this.opts.node), { qos: 1 }, (err, granted) => {
+        if (gen !== this.#generation) return;
+        if (err || !granted || granted.some((g) => g.qos > 2)) {
+          this.deps.log.error({ err: err?.message }, 'the broker refused the ack subscription; reconnecting');
+          client.end(true);
+          return;
+        }
+        pump();
       });
+    });
+    client.on('message', (topic, payload) => {
+      if (gen !== this.#generation || topic !== topics.ack(this.opts.node)) return;
+      this.#onServerAck(gen, payload);
     });
     client.on('error', (err) => {
       lastError = err;
@@ -251,6 +280,11 @@ export class Uplink {
   async #pump(gen: number): Promise<void> {
     const { outbox } = this.deps;
     while (gen === this.#generation && !this.#stopped) {
+      if (this.#ackOverdue()) {
+        this.deps.log.warn({ seq: this.#inflight[0]!.firstSeq, timeout_ms: this.opts.ackTimeoutMs }, 'no server ack for a batch in time; reconnecting to resend from the acked cursor');
+        this.#client?.end(true);
+        return;
+      }
       if (this.#inflight.length >= this.opts.maxInflight) {
         this.#maybeSendLive(gen);
         await this.#sleep(1000);
@@ -259,7 +293,7 @@ export class Uplink {
       let records = this.#sendable(await outbox.readAfter(this.#sentSeq, this.opts.batchMax));
       if (records.length === 0) {
         // Either nothing is pending, or the next reading waits for the clock to be synchronised.
-        await this.#sleep(this.#holding() ? 1000 : this.opts.heartbeatMs);
+        await this.#sleep(this.#holding() || this.#inflight.length > 0 ? 1000 : this.opts.heartbeatMs);
         continue;
       }
       if (records.length < this.opts.batchMax && this.opts.lingerMs > 0) {
@@ -368,15 +402,36 @@ export class Uplink {
       client.publish(topics.telemetry(this.opts.node), JSON.stringify(batch), { qos: 1 }, () => undefined);
       return;
     }
-    const entry: InFlight = { lastSeq: records[records.length - 1]!.seq, acked: false };
+    const entry: InFlight = { firstSeq: records[0]!.seq, lastSeq: records[records.length - 1]!.seq, acked: false, sentAt: Date.now() };
     this.#inflight.push(entry);
     this.#sentSeq = entry.lastSeq;
     client.publish(topics.telemetry(this.opts.node), JSON.stringify(batch), { qos: 1 }, (err) => {
-      if (err || gen !== this.#generation) return;
+      if (err || gen !== this.#generation || this.opts.ackMode === 'server') return;
       entry.acked = true;
       this.#advanceAcked();
       this.notify();
     });
+  }
+
+  #ackOverdue(): boolean {
+    const oldest = this.#inflight[0];
+    return this.opts.ackMode === 'server' && oldest !== undefined && Date.now() - oldest.sentAt > (this.opts.ackTimeoutMs ?? 30_000);
+  }
+
+  /** A server ack names a batch by its seq range; acks of batches not in flight are ignored. */
+  #onServerAck(gen: number, payload: Buffer): void {
+    let ack;
+    try {
+      ack = telemetryAckSchema.parse(JSON.parse(payload.toString('utf8')));
+    } catch {
+      this.deps.log.warn('ignoring a malformed ack from the server');
+      return;
+    }
+    const entry = this.#inflight.find((e) => e.firstSeq === ack.first_seq && e.lastSeq === ack.last_seq);
+    if (!entry || gen !== this.#generation) return;
+    entry.acked = true;
+    this.#advanceAcked();
+    this.notify();
   }
 
   /** Moves the durable cursor over the contiguous prefix of acknowledged batches. */

@@ -108,5 +108,13 @@ export const eventBatchSchema = z.object({
 });
 export type EventBatch = z.infer<typeof eventBatchSchema>;
 
+/** Published by the server on `ma/v1/<n>/ack` once a telemetry batch is committed (or refused for good). */
+export const telemetryAckSchema = z.object({
+  v: z.literal(1),
+  first_seq: z.number().int().nonnegative(),
+  last_seq: z.number().int().nonnegative(),
+});
+export type TelemetryAck = z.infer<typeof telemetryAckSchema>;
+
 /** The retained last-will payload: what the broker publishes when a node vanishes. */
 export const OFFLINE_STATUS: Status = { v: 1, state: 'offline' };

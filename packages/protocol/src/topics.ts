@@ -21,6 +21,11 @@ export const topics = {
   cmd: (node: string): string => `${TOPIC_ROOT}/${node}/cmd`,
   cmdResult: (node: string): string => `${TOPIC_ROOT}/${node}/cmd/result`,
   config: (node: string): string => `${TOPIC_ROOT}/${node}/config`,
+  /**
+   * Server to node: "this telemetry batch is committed". With an external broker a PUBACK
+   * only means the broker has the message, so agents there advance their cursor on this.
+   */
+  ack: (node: string): string => `${TOPIC_ROOT}/${node}/ack`,
   /** Everything a node may touch: its own subtree. */
   nodeSubtree: (node: string): string => `${TOPIC_ROOT}/${node}/#`,
   /** Wildcards the server subscribes to. */

@@ -7,6 +7,9 @@ import type { Logger } from 'pino';
 import { startAlerts } from './alerts/alerts-service.js';
 import { hashToken } from './broker/credentials.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { DynsecProvisioner } from './mqtt-external/dynsec.js';
+import { ExternalBroker } from './mqtt-external/external-broker.js';
+import { externalBrokerOptions } from './mqtt-external/external-config.js';
 import { resolveDatabaseUrl, type LoadedServerConfig } from './config/load.js';
 import { buildHttpApp, defaultWebDist } from './http/app.js';
 import { Ingest } from './ingest/ingest.js';
@@ -47,7 +50,8 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
 
   const live = new LiveHub();
   const ingest = new Ingest(store, live, log.child({ name: 'server.ingest' }));
-  const registry = new NodeRegistry(store);
+  const external = config.mqtt.external;
+  const registry = new NodeRegistry(store, external ? 'server' : 'puback');
   const markOffline = async (nodeId: number, name: string): Promise<void> => {
     await store.setNodeStatus(nodeId, { online: false });
     live.publish({ type: 'status', node: name, online: false, last_seen: (await store.getNodeById(nodeId))?.last_seen ?? null });
@@ -62,6 +66,26 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     },
     log: brokerLog,
   });
+  // A changed or revoked credential ends the node's open connection at once.
+  registry.addListener({ issued: async (name) => broker.disconnectNode(name), revoked: async (name) => broker.disconnectNode(name) });
+
+  // Scale-out mode: nodes connect to an external broker and the server ingests from it.
+  let externalBroker: ExternalBroker | undefined;
+  if (external) {
+    const known = new Map<string, { id: number; name: string }>();
+    externalBroker = new ExternalBroker(await externalBrokerOptions(external, loaded.file), {
+      findNode: async (name) => {
+        const hit = known.get(name);
+        if (hit) return hit;
+        const row = await store.getNodeByName(name);
+        if (row) known.set(name, { id: row.id, name: row.name });
+        return row ? { id: row.id, name: row.name } : undefined;
+      },
+      ingest: (node, kind, payload) => ingest.handle(node, kind, payload),
+      log: log.child({ name: 'server.mqtt-external' }),
+    });
+    if (external.provisioning === 'mosquitto-dynsec') registry.addListener(new DynsecProvisioner(externalBroker.client, log.child({ name: 'server.mqtt-external' })));
+  }
 
   const adminTokenHashes = [...config.api.admin_token_sha256];
   if (process.env.MA_ADMIN_TOKEN) adminTokenHashes.push(hashToken(process.env.MA_ADMIN_TOKEN));
@@ -107,7 +131,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
   let mqttUrl = '';
   const app = await buildHttpApp({
     store,
-    broker: config.mqtt.websocket ? broker : undefined,
+    broker: config.mqtt.websocket && !external ? broker : undefined,
     live,
     registry,
     log,
@@ -127,9 +151,11 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
   let mqttTcpPort: number | undefined;
   const sweeper = new OfflineSweeper(store, config.nodes.offline_after, (n) => markOffline(n.id, n.name), log.child({ name: 'server.nodes' }));
   try {
-    if (config.mqtt.tcp.enabled) mqttTcpPort = await broker.listenTcp(config.mqtt.tcp.host, config.mqtt.tcp.port, configHint, tls);
+    if (externalBroker) await externalBroker.start();
+    else if (config.mqtt.tcp.enabled) mqttTcpPort = await broker.listenTcp(config.mqtt.tcp.host, config.mqtt.tcp.port, configHint, tls);
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (e) {
+    await externalBroker?.close();
     await broker.close();
     await app.close();
     await alerts.stop();
@@ -147,7 +173,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
   const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
   publicUrl = (config.http.public_url ?? url).replace(/\/$/, '');
-  mqttUrl = `${publicUrl.replace(/^http/, 'ws')}/mqtt`;
+  mqttUrl = external ? external.url : `${publicUrl.replace(/^http/, 'ws')}/mqtt`;
   sweeper.start();
   log.info({ url, mqtt_tcp_port: mqttTcpPort, database: store.dialect }, 'server started');
 
@@ -161,6 +187,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     stop: async () => {
       sweeper.stop();
       tunnels.stop();
+      await externalBroker?.close();
       await broker.close();
       await app.close();
       await alerts.stop();

@@ -90,6 +90,13 @@ export const agentConfigSchema = z
          * so the dashboard stays live; the server stores each reading once either way.
          */
         live_interval: durationSchema('1s'),
+        /**
+         * `puback` (embedded broker: its PUBACK is sent after the server committed) or `server`
+         * (external broker such as Mosquitto: wait for the server's ack on ma/v1/<node>/ack).
+         */
+        ack: z.enum(['puback', 'server']).default('puback'),
+        /** With ack: server, a batch not acknowledged this long is sent again. */
+        ack_timeout: durationSchema('30s'),
       })
       .strict()
       .default({}),

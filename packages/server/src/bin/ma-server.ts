@@ -3,7 +3,10 @@ import { parseArgs } from 'node:util';
 import { isMaError } from '@ma/protocol';
 import { pino } from 'pino';
 import { loadServerConfig, resolveDatabaseUrl } from '../config/load.js';
-import { agentConfigFor, NodeRegistry } from '../nodes/node-registry.js';
+import { NodeRegistry } from '../nodes/node-registry.js';
+import { DynsecProvisioner } from '../mqtt-external/dynsec.js';
+import { externalBrokerOptions } from '../mqtt-external/external-config.js';
+import { connectAsync, type MqttClient } from 'mqtt';
 import { SERVER_VERSION, startServer } from '../server.js';
 import { openStore } from '../store/open-store.js';
 
@@ -65,21 +68,29 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'node') {
     const store = await openStore({ url: resolveDatabaseUrl(loaded.config.database.url, loaded.dataDir) });
+    const external = loaded.config.mqtt.external;
+    let provisioningClient: MqttClient | undefined;
     try {
       await store.migrate();
-      const registry = new NodeRegistry(store);
+      const registry = new NodeRegistry(store, external ? 'server' : 'puback');
+      if (external?.provisioning === 'mosquitto-dynsec' && (sub === 'add' || sub === 'rotate')) {
+        // Node accounts on the external broker follow the credential, as when the server issues it.
+        const o = await externalBrokerOptions(external, loaded.file);
+        provisioningClient = await connectAsync(o.url, { username: o.username, ...(o.password !== undefined ? { password: o.password } : {}), ...(o.ca ? { ca: o.ca } : {}), rejectUnauthorized: true, protocolVersion: 4, reconnectPeriod: 0 });
+        registry.addListener(new DynsecProvisioner(provisioningClient, pino({ level: 'warn' })));
+      }
       const host = loaded.config.http.host === '0.0.0.0' ? 'localhost' : loaded.config.http.host;
-      const mqttUrl = values['mqtt-url'] ?? `${(loaded.config.http.public_url ?? `http://${host}:${loaded.config.http.port}`).replace(/^http/, 'ws').replace(/\/$/, '')}/mqtt`;
+      const mqttUrl = values['mqtt-url'] ?? external?.url ?? `${(loaded.config.http.public_url ?? `http://${host}:${loaded.config.http.port}`).replace(/^http/, 'ws').replace(/\/$/, '')}/mqtt`;
       if (sub === 'add' && name) {
         const { node, credential } = await registry.create(name, values['display-name']);
         process.stderr.write(`created node ${node.name} (id ${node.id}); its credential is shown once, below:\n`);
-        process.stdout.write(agentConfigFor(node.name, credential, mqttUrl));
+        process.stdout.write(registry.agentConfig(node.name, credential, mqttUrl));
         return 0;
       }
       if (sub === 'rotate' && name) {
         const { node, credential } = await registry.rotate(name);
         process.stderr.write(`new credential for node ${node.name}; the old one no longer works. Connected agents using it are refused at their next connect.\n`);
-        process.stdout.write(agentConfigFor(node.name, credential, mqttUrl));
+        process.stdout.write(registry.agentConfig(node.name, credential, mqttUrl));
         return 0;
       }
       if (sub === 'list') {
@@ -89,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
     } finally {
+      await provisioningClient?.endAsync();
       await store.close();
     }
   }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { createRequire } from 'node:module';
-import { ErrorCode, isFilterInNodeSubtree, isInNodeSubtree, MaError, parseTopic } from '@ma/protocol';
+import { ErrorCode, isFilterInNodeSubtree, isInNodeSubtree, MaError, parseTopic, topics } from '@ma/protocol';
 import type { AedesOptions, AuthenticateError, Client, createBroker } from 'aedes';
 
 type AedesInstance = ReturnType<typeof createBroker>;
@@ -201,7 +201,12 @@ export class EmbeddedBroker {
     // The last-will of a connection that a newer one already replaced must not mark the
     // node offline: the newer connection has announced itself online.
     if (parsed.kind === 'status' && this.#connected.get(id.name) !== client) return;
-    await this.deps.ingest(id, parsed.kind, typeof payload === 'string' ? Buffer.from(payload) : payload);
+    const outcome = await this.deps.ingest(id, parsed.kind, typeof payload === 'string' ? Buffer.from(payload) : payload);
+    // Here the PUBACK already means "committed"; the application-level ack is also sent so an
+    // agent configured for an external broker (uplink.ack: server) works against this one too.
+    if (outcome.ack) {
+      this.publish(topics.ack(id.name), JSON.stringify(outcome.ack), { qos: 1 }).catch((err: unknown) => this.deps.log.warn({ err, node: id.name }, 'could not publish a telemetry ack'));
+    }
   }
 
   #dropped(client: Client): void {

@@ -10,6 +10,7 @@ const ENV_OVERRIDES: Array<{ env: string; apply(raw: Record<string, unknown>, va
   { env: 'MA_HTTP_PORT', apply: (raw, v) => setPath(raw, ['http', 'port'], asNumber(v)) },
   { env: 'MA_HTTP_HOST', apply: (raw, v) => setPath(raw, ['http', 'host'], v) },
   { env: 'MA_MQTT_TCP_PORT', apply: (raw, v) => setPath(raw, ['mqtt', 'tcp', 'port'], asNumber(v)) },
+  { env: 'MA_MQTT_URL', apply: (raw, v) => setPath(raw, ['mqtt', 'external', 'url'], v) },
   { env: 'MA_LOG_LEVEL', apply: (raw, v) => setPath(raw, ['log', 'level'], v) },
 ];
 

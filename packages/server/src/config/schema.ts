@@ -60,6 +60,33 @@ export const serverConfigSchema = z
           })
           .strict()
           .default({}),
+        /**
+         * Scale-out: ingest from an external broker (Mosquitto 2, EMQX, ...) instead of the
+         * embedded one. Nodes then connect to that broker; see docs/external-broker.md.
+         */
+        external: z
+          .object({
+            /** `mqtt://`, `mqtts://`, `ws://` or `wss://` URL of the broker (env MA_MQTT_URL). */
+            url: z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'an mqtt://, mqtts://, ws:// or wss:// URL'),
+            /** The server's own account on the broker. */
+            username: z.string().min(1).default('ma-server'),
+            /** File holding the server's broker password (env MA_MQTT_PASSWORD instead). */
+            password_file: z.string().optional(),
+            /** PEM CA to trust for mqtts/wss; verification is never disabled. */
+            ca_file: z.string().optional(),
+            /** Persistent-session client id; each server replica needs its own. */
+            client_id: z.string().min(1).optional(),
+            /** Replicas in one group share the ingest ($share/<group>/...). */
+            share_group: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and -').default('ma-ingest'),
+            /**
+             * How node accounts reach the broker: `mosquitto-dynsec` creates, rotates and
+             * disables them through Mosquitto's dynamic security plugin as credentials are
+             * issued and revoked; `none` leaves them to the operator.
+             */
+            provisioning: z.enum(['mosquitto-dynsec', 'none']).default('mosquitto-dynsec'),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({}),

@@ -28,7 +28,7 @@ describe('Ingest', () => {
 
   it('creates a channel on first sight with its unit and label, stores the readings and pushes them live', async () => {
     const out = await ingest.handle(node, 'telemetry', json({ v: 1, channels: { 'ds18b20/28-1': meta }, readings: [{ seq: 1, ch: 'ds18b20/28-1', ts: 1_700_000_000_000, v: 4.5 }] }));
-    expect(out).toEqual({ accepted: true });
+    expect(out).toMatchObject({ accepted: true });
     const [ch] = await store.listChannels(node.id);
     expect(ch).toMatchObject({ key: 'ds18b20/28-1', unit: '°C', label: 'fridge', last_value: 4.5 });
     expect(pushed).toContainEqual({ type: 'readings', node: 'n1', readings: [{ channel: ch!.id, ts: 1_700_000_000_000, v: 4.5 }] });
@@ -54,7 +54,7 @@ describe('Ingest', () => {
       }),
     );
     // Accepted, so the node does not resend it forever; nothing can ever map it to true time.
-    expect(out).toEqual({ accepted: true });
+    expect(out).toMatchObject({ accepted: true });
     const [ch] = await store.listChannels(node.id);
     expect((await store.readRawReadings(ch!.id, 0, Date.now(), 100)).map((r) => r.seq)).toEqual([2]);
     const stats = await store.getNodeStats(node.id);
@@ -104,5 +104,25 @@ describe('Ingest', () => {
     expect((await store.listChannels(node.id))[0]).toMatchObject({ available: false, error: 'crc=00 NO' });
     await ingest.handle(node, 'events', json({ v: 1, events: [{ ts: 1_700_000_001_000, type: 'channel_available', ch: 'd/1' }] }));
     expect((await store.listChannels(node.id))[0]).toMatchObject({ available: true, error: null });
+  });
+});
+
+describe('Ingest acknowledgements (for agents behind an external broker)', () => {
+  it('names the seq range of every settled telemetry batch, stored, duplicate or refused', async () => {
+    const store = await openStore({ url: 'sqlite::memory:' });
+    try {
+      const ingest = new Ingest(store, new LiveHub(), pino({ level: 'silent' }));
+      const row = await store.createNode({ name: 'n1', credential_hash: 'x'.repeat(64) });
+      const node = { id: row.id, name: row.name };
+      const batch = json({ v: 1, readings: [3, 4, 5].map((seq) => ({ seq, ch: 'a/b', ts: 1_700_000_000_000 + seq, v: seq })) });
+      expect((await ingest.handle(node, 'telemetry', batch)).ack).toEqual({ v: 1, first_seq: 3, last_seq: 5 });
+      expect((await ingest.handle(node, 'telemetry', batch)).ack).toEqual({ v: 1, first_seq: 3, last_seq: 5 });
+      const refused = await ingest.handle(node, 'telemetry', json({ v: 1, readings: [{ seq: 9, ch: 'a/b', ts: 1_700_000_000_000, v: 'x' }] }));
+      expect(refused).toMatchObject({ accepted: false, ack: { first_seq: 9, last_seq: 9 } });
+      expect((await ingest.handle(node, 'telemetry', Buffer.from('not json'))).ack).toBeUndefined();
+      expect((await ingest.handle(node, 'status', json({ v: 1, state: 'online' }))).ack).toBeUndefined();
+    } finally {
+      await store.close();
+    }
   });
 });

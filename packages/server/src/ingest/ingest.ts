@@ -7,6 +7,7 @@ import {
   type NodeEvent,
   type NodeTopicKind,
   type Status,
+  type TelemetryAck,
 } from '@ma/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -28,7 +29,23 @@ export interface NodeIdentity {
  */
 export const PLAUSIBLE_SINCE = Date.UTC(2020, 0, 1);
 
-export type IngestOutcome = { accepted: true } | { accepted: false; reason: string };
+/**
+ * What became of a message. `ack` names the telemetry batch for the node's application-level
+ * acknowledgement: present whenever the batch is settled (stored, duplicate, or refused for
+ * good), so a node never resends a batch that cannot succeed.
+ */
+export type IngestOutcome = ({ accepted: true } | { accepted: false; reason: string }) & { ack?: TelemetryAck };
+
+/** The seq range a telemetry payload claims, read leniently so even a refused batch is acked. */
+function ackFor(json: unknown): TelemetryAck | undefined {
+  const readings = (json as { readings?: unknown } | null)?.readings;
+  if (!Array.isArray(readings) || readings.length === 0) return undefined;
+  const seqOf = (r: unknown) => (r !== null && typeof r === 'object' && Number.isSafeInteger((r as { seq?: unknown }).seq) ? (r as { seq: number }).seq : undefined);
+  const first = seqOf(readings[0]);
+  const last = seqOf(readings[readings.length - 1]);
+  if (first === undefined || last === undefined || first < 0 || last < 0) return undefined;
+  return { v: 1, first_seq: first, last_seq: last };
+}
 
 /**
  * What another feature (alert rules) sees of ingest, after the rows are stored: new readings
@@ -70,8 +87,11 @@ export class Ingest {
       return this.#reject(node, `${kind}: payload is not valid JSON`, now);
     }
     switch (kind) {
-      case 'telemetry':
-        return this.#telemetry(node, json, now);
+      case 'telemetry': {
+        const outcome = await this.#telemetry(node, json, now);
+        const ack = ackFor(json);
+        return ack ? { ...outcome, ack } : outcome;
+      }
       case 'status':
         return this.#status(node, json, now);
       case 'events':

@@ -1,7 +1,5 @@
 import { ErrorCode, MaError } from '@ma/protocol';
 import type { FastifyInstance } from 'fastify';
-import { hashToken, newToken, REVOKED_CREDENTIAL } from '../../broker/credentials.js';
-import { agentConfigFor } from '../../nodes/node-registry.js';
 import { doc, type HttpContext } from '../context.js';
 import { errorSchema, nodeNameParam, nodeSummarySchema } from '../schemas.js';
 
@@ -48,12 +46,10 @@ export function registerEnrollmentRoutes(app: FastifyInstance, ctx: HttpContext)
         await ctx.audit(req, { actor: 'anonymous', action: 'node.enroll', target: null, outcome: 'failed', reason: 'unknown, used or expired enrollment token' });
         throw new MaError(ErrorCode.AuthRequired, 'this enrollment token is unknown, already used or expired; ask an admin for a new one (ma node enroll-token <name>)');
       }
-      const credential = newToken('man');
-      await deps.store.setNodeCredential(node.id, hashToken(credential));
-      deps.disconnectNode(node.name);
+      const credential = await deps.registry.issue(node);
       await ctx.audit(req, { actor: `node:${node.name}`, action: 'node.enroll', target: `node:${node.name}`, outcome: 'ok', reason: null });
       const mqttUrl = deps.mqttUrl();
-      return { node: await ctx.nodeSummary(node), credential, mqtt_url: mqttUrl, agent_config: agentConfigFor(node.name, credential, mqttUrl) };
+      return { node: await ctx.nodeSummary(node), credential, mqtt_url: mqttUrl, agent_config: deps.registry.agentConfig(node.name, credential, mqttUrl) };
     },
   );
 
@@ -70,9 +66,8 @@ export function registerEnrollmentRoutes(app: FastifyInstance, ctx: HttpContext)
     },
     async (req, reply) => {
       const node = await ctx.authorize(req, req.params.node, 'admin');
-      await deps.store.setNodeCredential(node.id, REVOKED_CREDENTIAL);
+      await deps.registry.revoke(node);
       await deps.enrollment.store.cancelForNode(node.id, Date.now());
-      deps.disconnectNode(node.name);
       await ctx.audit(req, { action: 'node.revoke', target: `node:${node.name}`, outcome: 'ok', reason: req.body?.reason ?? null });
       return reply.status(204).send();
     },

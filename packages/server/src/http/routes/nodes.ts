@@ -1,7 +1,5 @@
 import type { CreateNodeResponse, NodeDetail, NodeListResponse } from '@ma/protocol';
 import type { FastifyInstance } from 'fastify';
-import { REVOKED_CREDENTIAL } from '../../broker/credentials.js';
-import { agentConfigFor } from '../../nodes/node-registry.js';
 import { doc, type HttpContext } from '../context.js';
 import { channelSchema, errorSchema, nodeNameParam, nodeSummarySchema } from '../schemas.js';
 import { toChannelSummary } from '../views.js';
@@ -52,16 +50,15 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: HttpContext): void
     },
     async (req, reply): Promise<CreateNodeResponse> => {
       const principal = await ctx.requireAdmin(req);
-      const { node, credential } = await deps.registry.create(req.body.name, req.body.display_name);
       // Without `credential: true` the node has no usable credential until it enrolls.
-      if (!req.body.credential) await deps.store.setNodeCredential(node.id, REVOKED_CREDENTIAL);
+      const { node, credential } = await deps.registry.create(req.body.name, req.body.display_name, { issueCredential: Boolean(req.body.credential) });
       const issued = await deps.enrollment.issue(node, principal.actor);
       await ctx.audit(req, { action: 'node.create', target: `node:${node.name}`, outcome: 'ok', reason: req.body.reason ?? null, detail: { credential_shown: Boolean(req.body.credential), enrollment_expires_at: issued.expires_at } });
       const mqttUrl = deps.mqttUrl();
       reply.status(201);
       const enrollment = { token: issued.token, expires_at: issued.expires_at, command: issued.command };
       if (!req.body.credential) return { node: await ctx.nodeSummary(node), mqtt_url: mqttUrl, enrollment };
-      return { node: await ctx.nodeSummary(node), credential, mqtt_url: mqttUrl, agent_config: agentConfigFor(node.name, credential, mqttUrl), enrollment };
+      return { node: await ctx.nodeSummary(node), credential, mqtt_url: mqttUrl, agent_config: deps.registry.agentConfig(node.name, credential, mqttUrl), enrollment };
     },
   );
 
