@@ -22,7 +22,7 @@ interface RuleView {
   name: string;
   enabled: boolean;
   severity: string;
-  target: { node?: string; channel?: string; label?: string };
+  target: { node?: string; channel?: string; label?: string; tag?: string };
   condition: { type: string };
 }
 
@@ -132,7 +132,7 @@ export function registerAlertCommands(program: Command, client: () => ApiClient,
     .action(async () => {
       const { rules } = await client().request<{ rules: RuleView[] }>('GET', 'api/v1/alert-rules');
       for (const r of rules) {
-        const target = [r.target.node, r.target.channel, r.target.label ? `label ${r.target.label}` : undefined].filter(Boolean).join(' / ');
+        const target = [r.target.tag ? `tag ${r.target.tag}` : undefined, r.target.node, r.target.channel, r.target.label ? `label ${r.target.label}` : undefined].filter(Boolean).join(' / ');
         out(`${String(r.id).padStart(4)}  ${r.enabled ? 'on ' : 'off'} ${r.severity.padEnd(8)} ${r.condition.type.padEnd(9)} ${target.padEnd(32)} ${r.name}\n`);
       }
     });

@@ -12,6 +12,8 @@ import type { Store } from '../store/store.js';
 import type { AlertsConfig } from './config-schema.js';
 import { AlertEngine } from './engine.js';
 import { grantsRecipientPolicy } from './recipient-policy.js';
+import { authDatabase } from '../auth/auth-database.js';
+import { GrantsStore } from '../users/grants-store.js';
 
 export interface AlertsService {
   engine: AlertEngine;
@@ -69,6 +71,7 @@ export async function startAlerts(deps: {
     lateAfterMs: deps.config.late_after,
     publicUrl: deps.publicUrl,
     policy: grantsRecipientPolicy(deps.store),
+    nodeTags: () => new GrantsStore(authDatabase(deps.store)).allNodeTags(),
   });
   await engine.start();
   const unobserve = deps.ingest.observe({

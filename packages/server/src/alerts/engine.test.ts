@@ -9,7 +9,9 @@ import { Ingest, type NodeIdentity } from '../ingest/ingest.js';
 import { LiveHub } from '../live/live-hub.js';
 import { Dispatcher } from '../notify/dispatcher.js';
 import type { AlertMessage } from '../notify/message.js';
+import { authDatabase } from '../auth/auth-database.js';
 import { AlertsStore } from '../store/alerts-store.js';
+import { GrantsStore } from '../users/grants-store.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { AlertEngine } from './engine.js';
@@ -79,6 +81,7 @@ describe.each(['sqlite', 'postgres'] as const)('the alert engine on %s', (dialec
   let running: Array<{ stop(): Promise<void> }>;
   let seq: number;
 
+  const grants = () => new GrantsStore(authDatabase(store));
   const startEngine = async (opts: { lateAfterMs?: number } = {}) => {
     const dispatcher = new Dispatcher(
       alerts,
@@ -92,7 +95,7 @@ describe.each(['sqlite', 'postgres'] as const)('the alert engine on %s', (dialec
       silent,
       { maxAttempts: 5, baseBackoffMs: 30, maxBackoffMs: 200, pollMs: 30 },
     );
-    const engine = new AlertEngine(store, alerts, dispatcher, silent, { evaluateEveryMs: 30, lateAfterMs: opts.lateAfterMs ?? 60_000, publicUrl: () => 'https://ma.example.org' });
+    const engine = new AlertEngine(store, alerts, dispatcher, silent, { evaluateEveryMs: 30, lateAfterMs: opts.lateAfterMs ?? 60_000, publicUrl: () => 'https://ma.example.org', nodeTags: () => grants().allNodeTags(), tagsEveryMs: 100 });
     await engine.start();
     const off = ingest.observe({ readings: (n, r, now) => engine.readings(n, r, now), events: (n, e, now) => engine.events(n, e, now), status: (n, s, now) => engine.status(n, s, now) });
     dispatcher.start();
@@ -331,6 +334,21 @@ describe.each(['sqlite', 'postgres'] as const)('the alert engine on %s', (dialec
     await engine.idle();
     await sleep(150);
     expect(sent).toHaveLength(1);
+  });
+
+  it('watches every node carrying a tag, including one tagged after the rule was made', async () => {
+    await rule({ name: 'freezers silent', target: { tag: 'freezers' }, condition: { type: 'no_data', for: '1s' } });
+    const other = await store.createNode({ name: 'bench', credential_hash: 'x'.repeat(64) });
+    await grants().setNodeTags(node.id, ['freezers']);
+    const { engine } = await startEngine();
+    await publish([-18]);
+    await ingest.handle({ id: other.id, name: 'bench' }, 'telemetry', json({ v: 1, readings: [{ seq: 1, ch: 'x/1', ts: Date.now(), v: 1 }] }));
+    await engine.idle();
+    await until(() => sent.length === 1, 4000);
+    expect(sent[0]!.m.node).toBe('Lab freezer');
+    await grants().setNodeTags(other.id, ['freezers']);
+    await until(() => sent.length === 2, 4000);
+    expect(sent[1]!.m.node).toBe('bench');
   });
 
   it('suppresses a recipient tied to a user who may not view the node', async () => {

@@ -20,6 +20,9 @@ export interface EngineOptions {
   publicUrl: () => string;
   /** Whether a recipient's `user` may view a node; without it such recipients are never sent to. */
   policy?: RecipientPolicy | undefined;
+  /** Node name -> its tags, for rules that target a tag; re-read every `tagsEveryMs`. */
+  nodeTags?: (() => Promise<Map<string, string[]>>) | undefined;
+  tagsEveryMs?: number;
 }
 
 interface NodeRef {
@@ -46,6 +49,8 @@ export class AlertEngine {
   /** Last outbox drop count per node, to notice drops. */
   readonly #dropped = new Map<number, number>();
   #silences: SilenceRow[] = [];
+  #tags = new Map<string, string[]>();
+  #tagsReadAt = 0;
   readonly #writer: AlertWriter;
   #queue: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
@@ -76,6 +81,7 @@ export class AlertEngine {
     for (const n of await this.store.listNodes()) this.#nodes.set(n.id, n);
     for (const c of await this.store.listChannels()) this.#channels.set(c.id, c);
     await this.reloadRules();
+    await this.#readTags(now);
     this.#silences = await this.alerts.activeSilences(now);
     for (const a of await this.alerts.openAlerts()) {
       const rule = this.#index.rules.find((r) => r.id === a.rule_id);
@@ -105,6 +111,21 @@ export class AlertEngine {
   /** Resolves once everything handed over so far has been evaluated (tests, bench). */
   idle(): Promise<void> {
     return this.#queue;
+  }
+
+  #tagsOf(name: string): string[] {
+    return this.#tags.get(name) ?? [];
+  }
+
+  async #readTags(now: number): Promise<void> {
+    if (!this.options.nodeTags) return;
+    this.#tagsReadAt = now;
+    const tags = await this.options.nodeTags();
+    const sig = (m: Map<string, string[]>) => JSON.stringify([...m].sort());
+    if (sig(tags) !== sig(this.#tags)) {
+      this.#tags = tags;
+      this.#index.forgetAll();
+    }
   }
 
   get ruleCount(): number {
@@ -229,7 +250,7 @@ export class AlertEngine {
       this.#channelHeard.set(channelId, now);
       await this.#resolveNoData(ref.id, channelId, now);
       list.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-      for (const rule of this.#index.forChannel(channel, ref)) {
+      for (const rule of this.#index.forChannel(channel, ref, this.#tagsOf(ref.name))) {
         if (rule.condition.type !== 'threshold' && rule.condition.type !== 'rate') continue;
         const cond: ReadingCondition = rule.condition;
         const s = this.#subject(rule, ref.id, channelId);
@@ -322,7 +343,8 @@ export class AlertEngine {
   #faultRules(ref: NodeRef, kind: FaultKind, channel: ChannelRow | undefined): AlertRule[] {
     return this.#index.rules.filter((r) => {
       if (r.condition.type !== 'fault' || !r.condition.faults.includes(kind)) return false;
-      return channel ? ruleMatchesChannel(r, channel, ref) || ruleWatchesNode(r, ref) : r.target.node === ref.name;
+      const tags = this.#tagsOf(ref.name);
+      return channel ? ruleMatchesChannel(r, channel, ref, tags) || ruleWatchesNode(r, ref, tags) : ruleWatchesNode(r, ref, tags);
     });
   }
 
@@ -346,6 +368,7 @@ export class AlertEngine {
   // --- the timer -----------------------------------------------------------------------------
 
   async #tick(now: number): Promise<void> {
+    if (now - this.#tagsReadAt >= (this.options.tagsEveryMs ?? 30_000)) await this.#readTags(now);
     if (this.#silences.some((x) => x.ends_at <= now)) this.#silences = this.#silences.filter((x) => x.ends_at > now);
     await this.#checkNoData(now);
     for (const s of [...this.#subjects.values()]) {
@@ -380,17 +403,18 @@ export class AlertEngine {
       // After a restart silence counts from the restart at the earliest: the server's own
       // downtime is not the node's fault (its backlog arrives within seconds).
       const heard = (t: number | undefined | null) => Math.max(t ?? 0, this.#startedAt);
-      if (ruleWatchesNode(rule, { name: rule.target.node ?? '' })) {
-        const node = [...this.#nodes.values()].find((n) => n.name === rule.target.node);
-        if (!node) continue;
-        const last = heard(this.#nodeHeard.get(node.id) ?? node.last_seen);
-        const s = this.#subject(rule, node.id, null);
-        if (!s.alert && now - last >= forMs) await this.#writer.fire(s, { since: last, at: now, value: null, peak: null }, now, false);
+      if (rule.target.channel === undefined && rule.target.label === undefined) {
+        for (const node of this.#nodes.values()) {
+          if (!ruleWatchesNode(rule, node, this.#tagsOf(node.name))) continue;
+          const last = heard(this.#nodeHeard.get(node.id) ?? node.last_seen);
+          const s = this.#subject(rule, node.id, null);
+          if (!s.alert && now - last >= forMs) await this.#writer.fire(s, { since: last, at: now, value: null, peak: null }, now, false);
+        }
         continue;
       }
       for (const c of this.#channels.values()) {
         const node = this.#nodes.get(c.node_id);
-        if (!node || !ruleMatchesChannel(rule, c, node)) continue;
+        if (!node || !ruleMatchesChannel(rule, c, node, this.#tagsOf(node.name))) continue;
         const last = heard(this.#channelHeard.get(c.id) ?? c.last_ts);
         const s = this.#subject(rule, node.id, c.id);
         if (!s.alert && now - last >= forMs) await this.#writer.fire(s, { since: last, at: now, value: c.last_value, peak: null }, now, false);

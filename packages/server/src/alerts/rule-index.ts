@@ -19,18 +19,22 @@ export function channelLabels(c: ChannelRow): Set<string> {
   return out;
 }
 
-/** Does the rule watch this channel? */
-export function ruleMatchesChannel(rule: AlertRule, c: ChannelRow, node: Pick<NodeRow, 'name'>): boolean {
+/** Does the rule watch this channel? `tags` are the channel's node's tags. */
+export function ruleMatchesChannel(rule: AlertRule, c: ChannelRow, node: Pick<NodeRow, 'name'>, tags: readonly string[] = []): boolean {
   const t = rule.target;
   if (t.node !== undefined && t.node !== node.name) return false;
+  if (t.tag !== undefined && !tags.includes(t.tag)) return false;
   if (t.channel !== undefined && t.channel !== c.key) return false;
   if (t.label !== undefined && !channelLabels(c).has(t.label)) return false;
   return c.kind === 'sensor' || t.channel !== undefined;
 }
 
-/** Does the rule watch the node as a whole (no channel, no label)? */
-export function ruleWatchesNode(rule: AlertRule, node: Pick<NodeRow, 'name'>): boolean {
-  return rule.target.channel === undefined && rule.target.label === undefined && rule.target.node === node.name;
+/** Does the rule watch the node as a whole (no channel, no label; by name, tag or both)? */
+export function ruleWatchesNode(rule: AlertRule, node: Pick<NodeRow, 'name'>, tags: readonly string[] = []): boolean {
+  const t = rule.target;
+  if (t.channel !== undefined || t.label !== undefined) return false;
+  if (t.node === undefined && t.tag === undefined) return false;
+  return (t.node === undefined || t.node === node.name) && (t.tag === undefined || tags.includes(t.tag));
 }
 
 /**
@@ -54,10 +58,15 @@ export class RuleIndex {
     this.#byChannel.delete(id);
   }
 
-  forChannel(c: ChannelRow, node: Pick<NodeRow, 'name'>): AlertRule[] {
+  /** Node tags changed: every channel is matched afresh. */
+  forgetAll(): void {
+    this.#byChannel.clear();
+  }
+
+  forChannel(c: ChannelRow, node: Pick<NodeRow, 'name'>, tags: readonly string[] = []): AlertRule[] {
     let m = this.#byChannel.get(c.id);
     if (!m) {
-      m = this.#rules.filter((r) => ruleMatchesChannel(r, c, node));
+      m = this.#rules.filter((r) => ruleMatchesChannel(r, c, node, tags));
       this.#byChannel.set(c.id, m);
     }
     return m;

@@ -75,7 +75,7 @@ export const recipientSchema = z.discriminatedUnion('type', [
 ]);
 export type Recipient = z.output<typeof recipientSchema>;
 
-/** What the rule watches: one channel, every channel with a label/tag, or a whole node. */
+/** What the rule watches: one channel, every channel with a label, or whole nodes (by name or tag). */
 export const targetSchema = z
   .object({
     node: z.string().min(1).max(64).optional(),
@@ -83,9 +83,11 @@ export const targetSchema = z
     channel: z.string().min(1).max(128).optional(),
     /** Every channel whose label, people-given label or a `labels` value equals this (e.g. "freezer"). */
     label: z.string().min(1).max(128).optional(),
+    /** Every node carrying this tag (`ma node tag`), e.g. "freezers". */
+    tag: z.string().min(1).max(64).optional(),
   })
   .strict()
-  .refine((t) => t.node !== undefined || t.label !== undefined, 'name a node, or a label that selects channels')
+  .refine((t) => t.node !== undefined || t.label !== undefined || t.tag !== undefined, 'name a node, a node tag, or a label that selects channels')
   .refine((t) => t.channel === undefined || t.node !== undefined, 'a channel is named together with its node');
 export type RuleTarget = z.output<typeof targetSchema>;
 
@@ -144,8 +146,8 @@ export const ruleSpecSchema = z
     message: 'clear must be on the safe side of value (at most value for "above", at least value for "below")',
     path: ['condition', 'clear'],
   })
-  .refine((r) => !(r.condition.type === 'threshold' || r.condition.type === 'rate') || r.target.channel !== undefined || r.target.label !== undefined, {
-    message: 'a threshold or rate rule watches readings: name a channel (with its node) or a label',
+  .refine((r) => !(r.condition.type === 'threshold' || r.condition.type === 'rate') || r.target.channel !== undefined || r.target.label !== undefined || r.target.tag !== undefined, {
+    message: 'a threshold or rate rule watches readings: name a channel (with its node), a label, or a node tag',
     path: ['target'],
   });
 

@@ -42,7 +42,7 @@ export interface RuleView {
   name: string;
   severity: string;
   enabled: boolean;
-  target: { node?: string; channel?: string; label?: string };
+  target: { node?: string; channel?: string; label?: string; tag?: string };
   condition: Record<string, unknown> & { type: string };
 }
 

@@ -7,6 +7,7 @@ interface Form {
   node: string;
   channel: string;
   label: string;
+  tag: string;
   type: 'threshold' | 'rate';
   op: string;
   value: string;
@@ -16,7 +17,7 @@ interface Form {
   repeat: string;
 }
 
-const EMPTY: Form = { name: '', severity: 'warning', node: '', channel: '', label: '', type: 'threshold', op: 'above', value: '', forDuration: '10m', clear: '', recipients: '', repeat: '' };
+const EMPTY: Form = { name: '', severity: 'warning', node: '', channel: '', label: '', tag: '', type: 'threshold', op: 'above', value: '', forDuration: '10m', clear: '', recipients: '', repeat: '' };
 
 /** One recipient per line: `email a@b`, `webhook https://…`, `slack|mattermost|discord https://…`, `ntfy https://…`. */
 export function parseRecipients(text: string): unknown[] {
@@ -36,7 +37,7 @@ export function parseRecipients(text: string): unknown[] {
 
 function toRule(f: Form): Record<string, unknown> {
   const num = (s: string) => (s.trim() === '' ? undefined : Number(s));
-  const target = { ...(f.node ? { node: f.node } : {}), ...(f.channel ? { channel: f.channel } : {}), ...(f.label ? { label: f.label } : {}) };
+  const target = { ...(f.node ? { node: f.node } : {}), ...(f.channel ? { channel: f.channel } : {}), ...(f.label ? { label: f.label } : {}), ...(f.tag ? { tag: f.tag } : {}) };
   const condition =
     f.type === 'threshold'
       ? { type: 'threshold', op: f.op, value: num(f.value), for: f.forDuration || 0, ...(num(f.clear) !== undefined ? { clear: num(f.clear) } : {}) }
@@ -89,7 +90,7 @@ export function RuleEditor({ onSaved }: { onSaved: () => void }) {
 
   useEffect(() => {
     if (!rule.ok) return setProblem(rule.error);
-    if (form.value.trim() === '' || (!form.channel && !form.label)) return setPreview(null);
+    if (form.value.trim() === '' || (!form.channel && !form.label && !form.tag)) return setPreview(null);
     const ctl = new AbortController();
     // Waits for typing to pause; each change cancels the previous preview.
     const timer = setTimeout(() => {
@@ -116,7 +117,7 @@ export function RuleEditor({ onSaved }: { onSaved: () => void }) {
         <label>Severity<select value={form.severity} onChange={(e) => setForm({ ...form, severity: (e.target as HTMLSelectElement).value as Form['severity'] })}><option>info</option><option>warning</option><option>critical</option></select></label>
       </div>
       <div class="auth-row">
-        {field('node', 'Node')}{field('channel', 'Channel key')}{field('label', 'or label (e.g. freezer)')}
+        {field('node', 'Node')}{field('channel', 'Channel key')}{field('label', 'or label (e.g. freezer)')}{field('tag', 'or node tag')}
       </div>
       <div class="auth-row">
         <label>Condition<select data-testid="rule-type" value={form.type} onChange={(e) => { const type = (e.target as HTMLSelectElement).value as Form['type']; setForm({ ...form, type, op: type === 'threshold' ? 'above' : 'rise' }); }}><option value="threshold">threshold</option><option value="rate">rate of change</option></select></label>

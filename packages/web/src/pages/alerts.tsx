@@ -79,7 +79,7 @@ export function AlertsPage() {
           {rules.map((r) => (
             <tr key={r.id}>
               <td>{r.id}</td><td>{r.name}</td><td>{r.severity}</td>
-              <td>{[r.target.node, r.target.channel, r.target.label && `label ${r.target.label}`].filter(Boolean).join(' / ')}</td>
+              <td>{[r.target.tag && `tag ${r.target.tag}`, r.target.node, r.target.channel, r.target.label && `label ${r.target.label}`].filter(Boolean).join(' / ')}</td>
               <td>{r.condition.type}</td>
               <td><button type="button" onClick={() => { if (confirm(`Delete rule ${r.name} and its alerts?`)) void deleteRule(r.id).then(load, (e: Error) => setError(e.message)); }}>Delete</button></td>
             </tr>

@@ -131,9 +131,10 @@ export function registerAlertRuleRoutes(app: FastifyInstance, ctx: HttpContext):
       const canView = await ctx.canView(req);
       const nodes = new Map((await ctx.deps.store.listNodes()).map((n) => [n.id, n]));
       const rule: AlertRule = { ...spec, id: 0, created_at: now, updated_at: now };
+      const tags = await ctx.deps.auth.grants.allNodeTags();
       const channels = (await ctx.deps.store.listChannels()).filter((ch) => {
         const n = nodes.get(ch.node_id);
-        return n !== undefined && canView(n) && ruleMatchesChannel(rule, ch, n);
+        return n !== undefined && canView(n) && ruleMatchesChannel(rule, ch, n, tags.get(n.name) ?? []);
       });
       if (channels.length > PREVIEW_MAX_CHANNELS) throw new MaError(ErrorCode.InputInvalid, `the rule matches ${channels.length} channels; preview at most ${PREVIEW_MAX_CHANNELS} (narrow the target)`);
       const from = now - days * DAY;
