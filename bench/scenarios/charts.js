@@ -1,6 +1,7 @@
 // 3. Charts: the same 500,000 points drawn as a line in headless Chromium by uPlot (ours) and
 // by plotly.js (the original system's library), each in a fresh page: time from the call to
 // the next frame after drawing, and the JS heap. Reported side by side and as a ratio.
+/* global document, requestAnimationFrame, uPlot, Plotly */ // functions passed to page.evaluate run in the browser
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { check, fmtInt, launchChromium, repeat, repoRoot } from '../lib.js';
@@ -33,7 +34,6 @@ async function drawInPage({ lib, n, width, height }) {
   let drawn;
   if (lib === 'uplot') {
     const u = await new Promise((resolve) => {
-      // eslint-disable-next-line no-undef
       new uPlot({ width, height, scales: { x: { time: false } }, series: [{}, { stroke: '#1f77b4', width: 1 }], hooks: { draw: [(p) => resolve(p)] } }, [x, y], el);
     });
     await frame();
@@ -43,7 +43,6 @@ async function drawInPage({ lib, n, width, height }) {
     for (let i = 3; i < img.length; i += 4) if (img[i] > 0) inked++;
     drawn = { points: u.data[1].length, inked };
   } else {
-    // eslint-disable-next-line no-undef
     await Plotly.newPlot(el, [{ x, y, type: 'scatter', mode: 'lines', line: { width: 1 } }], { width, height, margin: { l: 50, r: 10, t: 10, b: 30 } });
     await frame();
     const d = el.querySelector('.scatterlayer .trace path.js-line')?.getAttribute('d') ?? '';

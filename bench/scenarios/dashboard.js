@@ -3,6 +3,7 @@
 // end to end (API + render, from its window.__maChart.timing() hook) and the API part alone,
 // with a bare page (fetch + uPlot, no app) as the reference; the initial page transfer (as
 // served, and gzipped) and the time to first chart on loopback, each load with a cold cache.
+/* global window, document, requestAnimationFrame, uPlot */ // functions passed to page.evaluate run in the browser
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -26,7 +27,6 @@ async function loadYearInPage({ url, token, width, height }) {
   const apiMs = performance.now() - t0;
   const x = s.t.map((t) => t / 1000);
   await new Promise((resolve) => {
-    // eslint-disable-next-line no-undef
     new uPlot(
       {
         width,
@@ -113,7 +113,7 @@ export default {
   name: 'dashboard',
   title: '3b. Dashboard: a year of 1-minute data into a chart; page weight and time to first chart',
   async run({ quick }) {
-    const runs = quick ? 3 : 10;
+    const runs = quick ? 3 : 7;
     return withTempDir('dashboard', async (dir) => {
       const bench = await startBenchServer(dir);
       const { server, token } = bench;

@@ -98,7 +98,10 @@ export default {
       const a = await endToEnd(n);
       const b = await sqliteCeiling(n);
       const c = await mosquittoForwarding(n);
-      if (!warmup) e2e.push(a), ceiling.push(b), broker.push(c);
+      if (warmup) return;
+      e2e.push(a);
+      ceiling.push(b);
+      broker.push(c);
     });
     const share = e2e.map((v, i) => (100 * v) / ceiling[i]);
     return {

@@ -2,6 +2,7 @@
 // carrying it arrives in a page in headless Chromium, p50/p99. Node and browser clocks are
 // both the machine's wall clock at sub-millisecond resolution; their offset is measured
 // (min round trip of page.evaluate) and removed.
+/* global window, location */ // functions passed to page.evaluate run in the browser
 import mqtt from 'mqtt';
 import { check, launchChromium, loggedInContext, percentile, repeat, sleep, startBenchServer, wallMs, withTempDir } from '../lib.js';
 
@@ -36,7 +37,7 @@ export default {
   name: 'latency',
   title: '6. Latencies: reading published by a node to the live message in the browser',
   async run({ quick }) {
-    const perRun = quick ? 100 : 500;
+    const perRun = quick ? 100 : 300;
     const runs = quick ? 1 : 3;
     const intervalMs = 20;
     return withTempDir('latency', async (dir) => {

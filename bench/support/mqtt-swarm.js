@@ -3,7 +3,8 @@
 // even. Driven over IPC by the connections scenario:
 //   parent -> { nodes: [{ name, credential }], url, periodMs, concurrency }
 //   child  -> { type: 'connected', n, failed } ... parent -> 'report' -> child -> { type: 'report', published, acked, errors }
-//   parent -> 'stop' -> child ends every client, then exits.
+//   parent -> 'stop' -> child stops publishing, ends every client once its publishes are
+//   acknowledged, answers { type: 'report', ... } with the final counts, then exits.
 import mqtt from 'mqtt';
 
 /** One entry per connected node: its client and its next sequence number. */
@@ -16,9 +17,11 @@ const timers = [];
 process.on('message', async (m) => {
   if (m === 'report') return process.send({ type: 'report', published, acked, errors });
   if (m === 'stop') {
-    for (const t of timers) clearInterval(t), clearTimeout(t);
-    await Promise.all(nodesUp.map(({ c }) => c.endAsync(true).catch(() => {})));
-    process.exit(0);
+    for (const t of timers) clearTimeout(t); // clears intervals too
+    // Not forced: MQTT.js waits for publishes in flight to be acknowledged before it ends.
+    await Promise.all(nodesUp.map(({ c }) => c.endAsync(false).catch(() => errors++)));
+    process.send({ type: 'report', published, acked, errors }, () => process.exit(0));
+    return;
   }
   if (m.nodes) await start(m);
 });
