@@ -54,8 +54,8 @@ const FORWARD_REFUSED_RETRY_MAX_MS = 10_000;
  * except on stop(), so a healthy tunnel is never torn down to "refresh" it.
  *
  * With transport `auto`, an attempt that could not reach the control point's SSH port is
- * followed by one through the WebSocket bridge on the server's HTTP(S) port; when a
- * WebSocket session ends, direct is tried first again.
+ * followed by one through the WebSocket bridge on the server's HTTP(S) port; after a
+ * WebSocket attempt or session, direct is tried first again.
  */
 export class TunnelSupervisor {
   readonly #o: TunnelSupervisorOptions;
@@ -98,7 +98,7 @@ export class TunnelSupervisor {
     clearTimeout(this.#timer);
     const child = this.#child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     child.kill('SIGTERM');
     const force = setTimeout(() => child.kill('SIGKILL'), 2000);
     await exited;
@@ -143,7 +143,8 @@ export class TunnelSupervisor {
       firstError ??= `cannot run ${this.#o.sshBinary}: ${err.message}`;
       if (child.exitCode === null && child.signalCode === null && child.pid === undefined) this.#onExit(child, transport, startedAt, up, firstError, null, null);
     });
-    child.once('exit', (code, signal) => this.#onExit(child, transport, startedAt, up, firstError, code, signal));
+    // 'close', not 'exit': only then has all of ssh's stderr been read (the explanation of the exit).
+    child.once('close', (code, signal) => this.#onExit(child, transport, startedAt, up, firstError, code, signal));
   }
 
   #onExit(child: ChildProcess, transport: TunnelTransport, startedAt: number, wasUp: boolean, firstError: string | undefined, code: number | null, signal: NodeJS.Signals | null): void {
@@ -157,10 +158,11 @@ export class TunnelSupervisor {
     const at = this.#now();
     if (wasUp && at - startedAt >= HEALTHY_AFTER_MS) this.#backoff.reset();
     // auto: a control point whose SSH port cannot be reached is tried over the HTTPS port next;
-    // after a WebSocket session, direct SSH gets the next chance (it is cheaper).
+    // after any WebSocket attempt, direct SSH gets the next chance (it is cheaper, and the
+    // network may have changed), so the two alternate while neither works.
     if (this.#o.transport === 'auto') {
       if (transport === 'direct' && !wasUp && isReachabilityFailure(firstError)) this.#transport = 'websocket';
-      else if (transport === 'websocket' && wasUp) this.#transport = 'direct';
+      else if (transport === 'websocket') this.#transport = 'direct';
     }
     const forwardRefused = /remote port forwarding failed/.test(message);
     const delay = forwardRefused ? Math.min(this.#backoff.next(), Math.max(FORWARD_REFUSED_RETRY_MAX_MS, this.#o.restartMinMs)) : this.#backoff.next();
