@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { FaultProxy } from '../chaos/fault-proxy.js';
 import { chromium } from 'playwright-core';
 import { bearer, createUser, login, loginPage, request } from '../support/login.js';
-import { addNode, CLI_BIN, eventually, getJson, runToEnd, TEST_ADMIN_TOKEN, startAgentProcess, tempDir, writeAgentConfig, type ManagedProcess } from '../support/processes.js';
+import { addNode, CLI_BIN, eventually, getJson, runProcess, runToEnd, TEST_ADMIN_TOKEN, startAgentProcess, tempDir, writeAgentConfig, type ManagedProcess } from '../support/processes.js';
 import { startControlPoint, tunnelSection, type ControlPoint } from '../support/sshd-fixture.js';
 import { ensureUser, readableByAccounts, sshArgs, sshKeygen, startSshd, type TestSshd } from '../support/sshd.js';
 
@@ -154,6 +154,9 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     const sshPid = Number(execFileSync('pgrep', ['-P', String(agentPid), '-x', 'ssh']).toString().trim().split('\n')[0]);
     expect(sshPid).toBeGreaterThan(0);
     const before = (await tunnelOf('lab-a')).agent!.restarts;
+    // Someone without shell access follows the agent's log through the server meanwhile.
+    const logs = runProcess(CLI_BIN, ['logs', 'lab-a', '--follow', '--lines', '20'], { MA_SERVER: cp.server.url, MA_TOKEN: TEST_ADMIN_TOKEN });
+    await eventually(async () => /agent\.tunnel: tunnel up/.test(logs.output()), 10_000);
     const killedAt = Date.now();
     process.kill(sshPid, 'SIGKILL');
     await eventually(async () => !(await tunnelOf('lab-a')).check?.ok, 10_000, 100);
@@ -165,6 +168,9 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     expect(recoveredMs).toBeLessThan(60_000);
     expect(back.agent!.last_error).toMatch(/SIGKILL|closed|exited/);
     process.stderr.write(`tunnel back ${recoveredMs} ms after its ssh was killed\n`);
+    // The outage and the recovery, as the agent logged them, arrived live.
+    await eventually(async () => /WARN +agent\.tunnel: tunnel lost .*SIGKILL/.test(logs.output()) && (logs.output().match(/tunnel up/g) ?? []).length >= 2, 10_000);
+    await logs.stop();
     const r = await sshThroughTunnel(back.port, 'echo again');
     expect(r.stdout.trim()).toBe('again');
   });
@@ -238,6 +244,11 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     expect(r.stderr).not.toMatch(/Permission denied|verification failed/);
     expect(r.stdout.trim()).toBe(`${NODE_USER} via ProxyJump`);
     expect(r.code).toBe(0);
+    // Logs: ssh on lab-a is enough; view on lab-other is not.
+    expect((await ma(['logs', 'lab-a', '--lines', '5'], tessToken)).stdout.split('\n').filter(Boolean).length).toBe(5);
+    const denied = await ma(['logs', 'lab-other'], tessToken);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toMatch(/403.*needs admin or ssh/);
     // bearer() is the admin's: the admin sees every node as a target.
     const all = await request(`${cp.server.url}/api/v1/tunnel/ssh-targets`, { headers: bearer() });
     expect(all.json<{ targets: Array<{ node: string }> }>().targets.map((t) => t.node)).toEqual(expect.arrayContaining(['lab-a', 'lab-other']));

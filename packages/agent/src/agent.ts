@@ -11,7 +11,9 @@ import { AGENT_VERSION, bootId, primaryIp } from './node-info.js';
 import type { Outbox, OutboxEntry } from './outbox/outbox.js';
 import { createSegmentLogOutbox } from './outbox/segment-log-outbox.js';
 import { Scheduler } from './scheduler.js';
-import { startTunnel, type RunningTunnel } from './tunnel/start-tunnel.js';
+import { LogChannel } from './remote-logs/log-channel.js';
+import type { LogRing } from './remote-logs/log-ring.js';
+import { startTunnel, tunnelServerUrl, type RunningTunnel } from './tunnel/start-tunnel.js';
 import { Uplink } from './uplink.js';
 
 export interface RunningAgent {
@@ -29,7 +31,7 @@ export interface RunningAgent {
  * Wires drivers -> scheduler -> outbox -> uplink. A reading goes to the outbox first and
  * only then towards the server; a reading the outbox accepted is never lost.
  */
-export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promise<RunningAgent> {
+export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras: { logRing?: LogRing } = {}): Promise<RunningAgent> {
   const { config } = loaded;
   const startedAt = Date.now();
   const boot = bootId();
@@ -188,6 +190,11 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
   uplink.start();
   // A tunnel state change is news for whoever wants to ssh in: refresh the status at once.
   tunnel = await startTunnel(loaded, log.child({ name: 'agent.tunnel' }), () => uplink.publishStatus());
+  const logsUrl = config.remote_logs && extras.logRing ? tunnelServerUrl(config) : undefined;
+  const logChannel = logsUrl
+    ? new LogChannel({ serverUrl: logsUrl, node: config.node, credential: loaded.credential, ...(ca ? { ca } : {}), ring: extras.logRing!, log: log.child({ name: 'agent.logs' }) })
+    : undefined;
+  logChannel?.start();
   log.info({ node: config.node, channels: scheduler.channels().length, server: config.server.mqtt_url }, 'agent started');
 
   return {
@@ -201,6 +208,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger): Promis
       abort.abort();
       clock.stop();
       await tunnel?.stop();
+      logChannel?.stop();
       await scheduler.stop();
       if (pending.length > 0) flush();
       await Promise.all(inFlightAppends);

@@ -6,6 +6,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerOutboxCommand } from './commands/outbox.js';
 import { registerNodeCommands, registerNodeCredentialCommands } from './commands/node.js';
 import { registerSshConfigCommand } from './commands/ssh-config.js';
+import { registerLogsCommand } from './commands/logs.js';
 import { registerSshKeyCommands } from './commands/ssh-key.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTokenCommands } from './commands/token.js';
@@ -36,6 +37,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   registerSshConfigCommand(program, client, out);
   registerSshKeyCommands(program, client, out);
   registerStatusCommand(program, client, out);
+  registerLogsCommand(program, out);
   registerInitCommand(program, out);
   registerOutboxCommand(program, env);
   return program;

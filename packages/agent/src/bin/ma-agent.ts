@@ -4,7 +4,9 @@ import { isMaError } from '@ma/protocol';
 import { startAgent } from '../agent.js';
 import { loadAgentConfig } from '../config/load.js';
 import { drivers } from '../drivers/registry.js';
+import { multistream, pino, type Level } from 'pino';
 import { createLogger } from '../logger.js';
+import { LogRing } from '../remote-logs/log-ring.js';
 import { AGENT_VERSION } from '../node-info.js';
 import { OUTBOX_HELP, runOutboxCommand } from './outbox-command.js';
 
@@ -117,7 +119,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const agent = await startAgent(loaded, log);
+  // The same log lines also go to a ring that `ma logs <node>` reads through the server.
+  const logRing = new LogRing(1000);
+  const teeLog = pino({ name: 'agent', level: log.level, base: { pid: process.pid } }, multistream([{ level: log.level as Level, stream: process.stdout }, { level: log.level as Level, stream: logRing }]));
+  const agent = await startAgent(loaded, teeLog, { logRing });
   const shutdown = (signal: string) => {
     log.info({ signal }, 'stopping');
     agent.stop().then(

@@ -118,6 +118,8 @@ export const agentConfigSchema = z
     rediscover_interval: durationSchema('60s'),
     /** Reverse SSH tunnel to the control point, so people can reach this node behind NAT (docs/remote-access.md). */
     tunnel: tunnelConfigSchema.default({}),
+    /** Let people with admin or ssh on this node read its recent logs through the server (`ma logs <node>`). */
+    remote_logs: z.boolean().default(true),
     drivers: z.array(driverEntrySchema).min(1, 'at least one driver, e.g. [{ driver: ds18b20 }]'),
   })
   .strict();

@@ -8,6 +8,7 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerEnrollmentRoutes } from './routes/enrollment.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerUserRoutes } from './routes/users.js';
+import { registerNodeLogRoutes } from './routes/node-logs.js';
 import { registerNodeStatusRoutes } from './routes/node-status.js';
 import { registerTunnelRoutes } from './routes/tunnels.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -78,6 +79,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerWebSocketRoutes(app, ctx);
   if (deps.tunnels) registerTunnelRoutes(app, ctx, deps.tunnels);
   registerNodeStatusRoutes(app, ctx);
+  registerNodeLogRoutes(app, ctx);
   await registerStaticRoutes(app, deps.webDistDir);
   return app;
 }

@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { ErrorCode, MaError } from '@ma/protocol';
+
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const SHOWN_ELSEWHERE = new Set(['level', 'time', 'pid', 'name', 'msg', 'hostname', 'v']);
+
+/** One agent log line (pino JSON) as a person reads it: time, level, component, message, then the other fields. */
+export function formatLogLine(line: string): string {
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const time = typeof j.time === 'number' ? new Date(j.time).toISOString().replace('T', ' ').slice(0, 23) : '';
+  const level = LEVELS[Number(j.level)] ?? String(j.level ?? '');
+  const rest = Object.entries(j).filter(([k]) => !SHOWN_ELSEWHERE.has(k));
+  const extra = rest.length ? ` ${rest.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}` : '';
+  return `${time} ${level.padEnd(5)} ${String(j.name ?? '')}: ${String(j.msg ?? '')}${extra}`;
+}
+
+export function registerLogsCommand(program: Command, out: (s: string) => void): void {
+  program
+    .command('logs')
+    .argument('<node>')
+    .option('-n, --lines <n>', 'how many recent lines', '100')
+    .option('-f, --follow', 'then keep printing new lines')
+    .option('--json', 'print the raw JSON lines')
+    .description("the agent's recent log lines, read through the server (needs admin or ssh on the node)")
+    .action(async (node: string, opts: { lines: string; follow?: boolean; json?: boolean }) => {
+      const { server, token } = program.opts<{ server: string; token?: string }>();
+      const url = new URL(`api/v1/nodes/${encodeURIComponent(node)}/logs`, server.endsWith('/') ? server : `${server}/`);
+      url.searchParams.set('lines', String(Number(opts.lines) || 0));
+      if (opts.follow) url.searchParams.set('follow', 'true');
+      let res: Response;
+      try {
+        res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      } catch (e) {
+        throw new MaError(ErrorCode.TransportConnectFailed, `cannot reach the server at ${url.origin}: ${(e as Error).message}`, { cause: e });
+      }
+      if (!res.ok || !res.body) {
+        const text = await res.text();
+        let message = text.slice(0, 200);
+        try {
+          message = (JSON.parse(text) as { error: { message: string } }).error.message;
+        } catch {
+          // not JSON
+        }
+        throw new MaError(res.status === 401 ? ErrorCode.AuthRequired : res.status === 403 ? ErrorCode.AuthForbidden : res.status === 404 ? ErrorCode.NotFound : ErrorCode.InputInvalid, `server answered ${res.status}: ${message}`);
+      }
+      const decoder = new TextDecoder();
+      let partial = '';
+      const reader = res.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        partial += decoder.decode(value, { stream: true });
+        let nl;
+        while ((nl = partial.indexOf('\n')) >= 0) {
+          const line = partial.slice(0, nl);
+          partial = partial.slice(nl + 1);
+          if (line) out(`${opts.json ? line : formatLogLine(line)}\n`);
+        }
+      }
+    });
+}
