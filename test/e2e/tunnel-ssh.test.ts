@@ -275,6 +275,8 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     expect((await ma(['grant', 'add', GRANTEE, 'lab-c', 'ssh'])).code).toBe(0);
     const section = tunnelSection(cp, { remotePort: detail.tunnel_port, localPort: nodeSshd.port, knownHostsFile: path.join(tmp.dir, 'cp_known_hosts') });
     (section.tunnel as Record<string, unknown>).users = { enabled: true, authorized_keys_dir: path.join(tmp.dir, 'ma-users'), interval: '2s', create_accounts: true };
+    // No remote_port: the agent learns the port the server allocated when it registers its key.
+    delete (section.tunnel as Record<string, unknown>).remote_port;
     const config = await writeAgentConfig(tmp.dir, node, mqttUrl(), [{ driver: 'simulated', interval: '1s', sensors: [{ name: 'fridge', model: 'fridge' }] }], section);
     agentC = startAgentProcess(config);
     await eventually(async () => (await tunnelOf('lab-c')).check?.ok, 30_000, 250);

@@ -82,7 +82,7 @@ export const statusSchema = z.object({
     .object({
       state: z.enum(['up', 'down', 'error']),
       transport: z.enum(['direct', 'websocket']),
-      remote_port: z.number().int().positive(),
+      remote_port: z.number().int().positive().optional(),
       since: z.number().int().positive(),
       last_error: z.string().max(512).optional(),
       last_error_at: z.number().int().positive().optional(),

@@ -13,7 +13,8 @@ import { UserSync } from './user-sync.js';
 
 export interface RunningTunnel {
   status(): TunnelStatus;
-  supervisor: TunnelSupervisor;
+  /** Undefined until the port is known (learned from the server when tunnel.remote_port is unset). */
+  readonly supervisor: TunnelSupervisor | undefined;
   stop(): Promise<void>;
 }
 
@@ -49,7 +50,7 @@ export async function startTunnel(
 ): Promise<RunningTunnel | undefined> {
   const { config } = loaded;
   const t = config.tunnel;
-  if (!t.enabled || t.remote_port === undefined) return undefined;
+  if (!t.enabled) return undefined;
   const base = path.dirname(loaded.file);
   const keyFile = path.resolve(loaded.dataDir, t.key_file);
   const knownHostsFile = path.resolve(base, t.known_hosts_file);
@@ -73,12 +74,15 @@ export async function startTunnel(
           env: { [WS_PROXY_ENV.node]: config.node, [WS_PROXY_ENV.credential]: loaded.credential, ...(caFile ? { [WS_PROXY_ENV.caFile]: caFile } : {}) },
         }
       : undefined;
-  const supervisor = new TunnelSupervisor({
+  if (t.remote_port === undefined && !serverUrl) {
+    throw new MaError(ErrorCode.ConfigInvalid, `${loaded.file}: tunnel.remote_port is unset and the server's HTTP URL (where the port is learned) is unknown: set one of them`);
+  }
+  const supervise = (remotePort: number): TunnelSupervisor => new TunnelSupervisor({
     ssh: {
       host: t.host,
       port: t.port,
       user: t.user,
-      remotePort: t.remote_port,
+      remotePort,
       localPort: t.local_port,
       keyFile,
       knownHostsFile,
@@ -95,6 +99,12 @@ export async function startTunnel(
     onChange,
   });
   const abort = new AbortController();
+  let supervisor: TunnelSupervisor | undefined;
+  const since = Date.now();
+  if (t.remote_port !== undefined) {
+    supervisor = supervise(t.remote_port);
+    supervisor.start();
+  }
   if (serverUrl) {
     void registerTunnelKey({
       serverUrl,
@@ -105,10 +115,16 @@ export async function startTunnel(
       log,
       signal: abort.signal,
     }).then((r) => {
-      if (r && r.port !== t.remote_port) log.error({ configured: t.remote_port, allocated: r.port }, 'tunnel.remote_port differs from the port the server allocated to this node: the control point will refuse the forward');
+      if (!r || abort.signal.aborted) return;
+      if (t.remote_port === undefined) {
+        // The port the server allocated (tunnel_port_base + node id): no one has to copy it into agent.yaml.
+        supervisor = supervise(r.port);
+        supervisor.start();
+      } else if (r.port !== t.remote_port) {
+        log.error({ configured: t.remote_port, allocated: r.port }, 'tunnel.remote_port differs from the port the server allocated to this node: the control point will refuse the forward');
+      }
     });
   }
-  supervisor.start();
   let users: UserSync | undefined;
   if (t.users.enabled) {
     if (!serverUrl) throw new MaError(ErrorCode.ConfigInvalid, `${loaded.file}: tunnel.users needs the server's HTTP URL: set tunnel.server_url`);
@@ -125,12 +141,14 @@ export async function startTunnel(
     users.start();
   }
   return {
-    supervisor,
-    status: () => supervisor.status(),
+    get supervisor() {
+      return supervisor;
+    },
+    status: () => supervisor?.status() ?? { state: 'down', transport: transport === 'websocket' ? 'websocket' : 'direct', since, restarts: 0, last_error: 'waiting for the server to register the key and allocate the port' },
     stop: async () => {
       abort.abort();
       await users?.stop();
-      await supervisor.stop();
+      await supervisor?.stop();
     },
   };
 }

@@ -28,7 +28,10 @@ export const tunnelConfigSchema = z
     port: z.number().int().min(1).max(65535).default(22),
     /** The unprivileged tunnel account on the control point. */
     user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix account name such as "ma-tunnel"').default('ma-tunnel'),
-    /** The port the control point listens on for this node (tunnel_port_base + node id; `ma node show` prints it). */
+    /**
+     * The port the control point listens on for this node (tunnel_port_base + node id; `ma node
+     * show` prints it). Unset: learned from the server when the key is registered.
+     */
     remote_port: z.number().int().min(1024).max(65535).optional(),
     /** What the forward reaches on this node: its own sshd. */
     local_port: z.number().int().min(1).max(65535).default(22),
@@ -75,7 +78,6 @@ export const tunnelConfigSchema = z
     /** The ssh client binary. */
     ssh_binary: z.string().min(1).default('ssh'),
   })
-  .strict()
-  .refine((t) => !t.enabled || t.remote_port !== undefined, { message: 'tunnel.remote_port is required when the tunnel is enabled', path: ['remote_port'] });
+  .strict();
 
 export type TunnelConfig = z.output<typeof tunnelConfigSchema>;

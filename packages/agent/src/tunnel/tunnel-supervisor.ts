@@ -12,7 +12,8 @@ export interface TunnelStatus {
   /** up: the control point accepted the forward; down: connecting or waiting to retry; error: the last attempt failed. */
   state: 'up' | 'down' | 'error';
   transport: TunnelTransport;
-  remote_port: number;
+  /** Absent until the port is known (learned from the server at key registration). */
+  remote_port?: number;
   /** When the state last changed. */
   since: number;
   /** The last error ssh reported, kept after recovery so it stays visible. */

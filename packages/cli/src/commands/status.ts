@@ -20,7 +20,7 @@ export function formatNodeStatus(r: NodeStatusResponse): string {
   if (s.clock_synced !== undefined) lines.push(`  clock      ${s.clock_synced ? 'synchronised' : 'NOT synchronised (readings are mapped later)'}`);
   if (s.tunnel) {
     const t = s.tunnel;
-    lines.push(`  tunnel     ${t.state} over ${t.transport} on port ${t.remote_port} since ${when(t.since)}, ${t.restarts} restart${t.restarts === 1 ? '' : 's'}`);
+    lines.push(`  tunnel     ${t.state} over ${t.transport} on port ${t.remote_port ?? '(not yet known)'} since ${when(t.since)}, ${t.restarts} restart${t.restarts === 1 ? '' : 's'}`);
     if (t.last_error) lines.push(`             last ssh error: ${t.last_error} (${when(t.last_error_at)})`);
   } else lines.push('  tunnel     not enabled');
   if (s.last_fault) lines.push(`  last fault ${s.last_fault.state}: ${s.last_fault.message} (${when(s.last_fault.since)}${s.last_fault.until ? ` .. ${when(s.last_fault.until)}` : ', ongoing'})`);
