@@ -80,7 +80,7 @@ describe('API security', () => {
             const r = await request(`${server.url}${url}`, as(name));
             // An agent's logs (issue #7) need admin or ssh on the node beyond view; these nodes have no agent log channel (409).
             const seen = (u.sees as readonly string[]).includes(node);
-            const allowed = path.endsWith('/logs') ? (u.adminOf.includes(node) ? 409 : 403) : 200;
+            const allowed = path.endsWith('/logs') ? ((u.adminOf as readonly string[]).includes(node) ? 409 : 403) : 200;
             expect({ name, url, status: r.status }).toEqual({ name, url, status: seen ? allowed : 404 });
           }
         } else if (adminOnly.has(path)) {
