@@ -122,7 +122,7 @@ export default {
     const rows = [];
     const notes = [];
     for (const n of counts) {
-      const r = await measure(n, { settleMs: periodMs, windowS: quick ? 5 : 20, periodMs });
+      const r = await measure(n, { settleMs: periodMs, windowS: quick ? 5 : 15, periodMs });
       rows.push(
         { metric: `${n.toLocaleString('en')} nodes: server RSS`, unit: 'MB', values: [r.rssMb] },
         { metric: `${n.toLocaleString('en')} nodes: memory per connected node (RSS growth / nodes)`, unit: 'KB', values: [r.perNodeKb] },
