@@ -94,3 +94,26 @@ describe('embedded broker: acknowledgement after commit', () => {
     expect(acked).toBe(false);
   });
 });
+
+describe('embedded broker: shutdown', () => {
+  it('closes promptly while a node is still connected over TCP (a SIGTERM must not wait for nodes to leave)', async () => {
+    const broker = new EmbeddedBroker({
+      findNode: async (name) => (name === 'n1' ? { id: 1, name: 'n1', credential_hash: hashToken(CREDENTIAL) } : undefined),
+      ingest: async () => ({ accepted: true }),
+      countRefusal: async () => undefined,
+      onDisconnect: () => undefined,
+      log: pino({ level: 'silent' }),
+    });
+    const port = await broker.listenTcp('127.0.0.1', 0, 'test');
+    const client: MqttClient = connect(`mqtt://127.0.0.1:${port}`, { username: 'n1', password: CREDENTIAL, reconnectPeriod: 0, protocolVersion: 4 });
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    const closed = await Promise.race([broker.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('hung'), 5000))]);
+    expect(closed).toBe('closed');
+    await new Promise<void>((resolve) => (client.connected ? client.once('close', () => resolve()) : resolve()));
+    expect(client.connected).toBe(false);
+    await client.endAsync(true);
+  });
+});

@@ -61,6 +61,8 @@ export class EmbeddedBroker {
   readonly #connected = new Map<string, Client>();
   readonly #ingesting = new WeakMap<Client, number>();
   #tcp: net.Server | undefined;
+  /** Open TCP connections, ended on close even if aedes never saw them complete CONNECT. */
+  readonly #sockets = new Set<net.Socket>();
   /** Refusals are counted every time but logged once per node and reason, so a misconfigured node cannot flood the log. */
   readonly #refusals: RejectLog;
 
@@ -138,9 +140,12 @@ export class EmbeddedBroker {
 
   /** Listens for MQTT on TCP; with `tls`, MQTTS (the same certificate as HTTPS). */
   async listenTcp(host: string, port: number, configHint: string, tls?: { cert: Buffer; key: Buffer }): Promise<number> {
-    const server = tls
-      ? createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (socket) => this.handle(socket))
-      : net.createServer((socket) => this.handle(socket));
+    const accept = (socket: net.Socket): void => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+      this.handle(socket);
+    };
+    const server = tls ? createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, accept) : net.createServer(accept);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => {
         if (e.code === 'EADDRINUSE') {
@@ -161,10 +166,17 @@ export class EmbeddedBroker {
     return typeof addr === 'object' && addr ? addr.port : port;
   }
 
+  /**
+   * Stops listening, then ends every client. The listener's close only completes once its
+   * sockets are gone, so it must not be awaited before the clients are closed: doing so made
+   * a SIGTERM hang for as long as a node stayed connected.
+   */
   async close(): Promise<void> {
     const tcp = this.#tcp;
-    if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    const listenerClosed = tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : Promise.resolve();
     await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
+    for (const socket of this.#sockets) socket.destroy();
+    await listenerClosed;
   }
 
   async #authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
