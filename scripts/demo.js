@@ -131,10 +131,6 @@ await new Promise((resolve, reject) => {
 });
 for (const a of agentConfigs) run(a.name, agentBin, ['run', '--config', a.file]);
 
-// A node with no agent, for trying mosquitto_pub: `seq` must be unique per node, so hand
-// publishes get a node of their own rather than sharing an agent's sequence.
-const manualCred = credentialFor('manual', 'Manual publishes');
-
 // A demo admin user (password kept in .demo/admin-password) and a read-only API token, so a
 // newcomer can log in to the dashboard and script against the API at once.
 const base = `http://127.0.0.1:${httpPort}/api/v1`;
@@ -162,8 +158,10 @@ console.log(`
                    e.g.  curl -H 'Authorization: Bearer ${readToken.json.token}' http://localhost:${httpPort}/api/v1/nodes
     Bootstrap admin token (for the ma CLI):  ${adminToken}
                    e.g.  MA_TOKEN=${adminToken} node packages/cli/dist/bin/ma.js node list
-    MQTT (TCP):    127.0.0.1:${mqttTcpPort}, e.g.
-                   mosquitto_pub -p ${mqttTcpPort} -u manual -P '${manualCred}' -q 1 -t ma/v1/manual/telemetry \\
+    MQTT (TCP):    127.0.0.1:${mqttTcpPort}. To publish by hand, give yourself a node of your own (a node's
+                   seq numbers are its own, so never publish as an agent's node), then use its credential:
+                   MA_SERVER=http://localhost:${httpPort} MA_TOKEN=${adminToken} node packages/cli/dist/bin/ma.js node add manual --agent-config | grep credential
+                   mosquitto_pub -p ${mqttTcpPort} -u manual -P '<credential>' -q 1 -t ma/v1/manual/telemetry \\
                      -m '{"v":1,"readings":[{"seq":'$(date +%s)',"ch":"manual/probe","ts":'$(date +%s%3N)',"v":21.5}]}'
 
   Two simulated nodes (lab-fridge, cold-room) report every 2 s. Press Ctrl-C to stop.
