@@ -36,6 +36,8 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
   let agent: ManagedProcess | undefined;
   let agentB: ManagedProcess | undefined;
   let agentC: ManagedProcess | undefined;
+  /** A `ma logs --follow` left running: it must end when the server stops. */
+  let follower: ManagedProcess | undefined;
   let proxy: FaultProxy | undefined;
   let userKey: string;
   let nodeKnownHosts: string;
@@ -67,6 +69,8 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     await agentC?.stop();
     await proxy?.stop();
     await cp?.stop();
+    if (follower) expect(await Promise.race([follower.exited.then(() => 'ended'), new Promise((r) => setTimeout(() => r('still running'), 5000))])).toBe('ended');
+    await follower?.kill9();
     await nodeSshd?.stop();
     await tmp?.cleanup();
   });
@@ -323,5 +327,7 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     expect(proxy.stats.refused).toBeGreaterThan(0);
     const r = await sshThroughTunnel(detail.tunnel_port, 'echo over-https');
     expect(r.stdout.trim()).toBe('over-https');
+    follower = runProcess(CLI_BIN, ['logs', 'lab-b', '--follow'], { MA_SERVER: cp.server.url, MA_TOKEN: TEST_ADMIN_TOKEN });
+    await eventually(async () => /tunnel up/.test(follower!.output()), 10_000);
   });
 });

@@ -21,6 +21,12 @@ type AgentMessage = { type: 'tail'; id: number; lines: string[] } | { type: 'lin
 export function registerNodeLogRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const agents = new Map<string, AgentLogs>();
   let nextId = 1;
+  // Followed responses never end by themselves: end them cleanly when the server stops.
+  const following = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    for (const end of following) end();
+    done();
+  });
 
   app.get('/tunnel/logs', { websocket: true, schema: doc({ hide: true }) }, (socket, req) => {
     void authenticateNode(ctx, req).then(
@@ -84,8 +90,11 @@ export function registerNodeLogRoutes(app: FastifyInstance, ctx: HttpContext): v
         res.write(`${line}\n`);
       };
       agent.followers.add(follower);
+      const end = (): void => void res.end();
+      following.add(end);
       if (agent.followers.size === 1) agent.socket.send(JSON.stringify({ type: 'follow', on: true }));
       req.raw.on('close', () => {
+        following.delete(end);
         agent.followers.delete(follower);
         if (agent.followers.size === 0 && agent.socket.readyState === agent.socket.OPEN) agent.socket.send(JSON.stringify({ type: 'follow', on: false }));
       });
