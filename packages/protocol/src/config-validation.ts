@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ErrorCode, MaError } from './errors.js';
 
 /** One problem found in a config file: where, what was there, and what was expected. */
@@ -64,3 +64,20 @@ export function parseDuration(input: string | number): number | undefined {
   const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Math.round(n * factor);
 }
+
+/**
+ * A config duration with a default: `"500ms"`, `"30s"`, `"5m"`, `"1h"`, `"7d"` or a number of
+ * ms, parsed to ms. One definition for every config file, so all say the same in errors.
+ */
+export const durationSchema = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a duration such as "500ms", "30s", "5m", "1h"' });
+        return z.NEVER;
+      }
+      return ms;
+    });

@@ -1,19 +1,6 @@
-import { NODE_NAME_PATTERN, parseDuration } from '@ma/protocol';
+import { durationSchema, NODE_NAME_PATTERN } from '@ma/protocol';
 import { z } from 'zod';
 import { tunnelConfigSchema } from '../tunnel/tunnel-config.js';
-
-export const durationSchema = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a duration such as "500ms", "30s", "5m", "1h"' });
-        return z.NEVER;
-      }
-      return ms;
-    });
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 

@@ -1,19 +1,6 @@
-import { parseDuration } from '@ma/protocol';
+import { durationSchema } from '@ma/protocol';
 import { z } from 'zod';
 
-// Not config/schema.ts's helper: that module imports this one, and a cycle would leave it undefined here.
-const durationSchema = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a duration such as "500ms", "30s", "5m"' });
-        return z.NEVER;
-      }
-      return ms;
-    });
 
 /**
  * `tunnel:` in agent.yaml: the reverse SSH tunnel that lets people reach this node's sshd

@@ -1,18 +1,6 @@
-import { parseDuration } from '@ma/protocol';
+import { durationSchema } from '@ma/protocol';
 import { z } from 'zod';
 
-const duration = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a duration such as "500ms", "30s", "5m", "1h"' });
-        return z.NEVER;
-      }
-      return ms;
-    });
 
 /**
  * `alerts:` in server.yaml. SMTP always verifies the server's certificate: `security` chooses
@@ -23,11 +11,11 @@ const duration = (fallback: string) =>
 export const alertsConfigSchema = z
   .object({
     /** How often silent channels and nodes, repeats and escalations are checked. */
-    evaluate_every: duration('1s'),
+    evaluate_every: durationSchema('1s'),
     /** A firing detected this long after its triggering reading was taken is marked late-detected. */
-    late_after: duration('2m'),
+    late_after: durationSchema('2m'),
     /** First retry of a failed notification; doubles per attempt. */
-    retry_backoff: duration('2s'),
+    retry_backoff: durationSchema('2s'),
     retry_attempts: z.number().int().min(1).max(50).default(8),
     smtp: z
       .object({

@@ -1,19 +1,7 @@
-import { parseDuration } from '@ma/protocol';
+import { durationSchema } from '@ma/protocol';
 import { z } from 'zod';
 import { alertsConfigSchema } from '../alerts/config-schema.js';
 
-const duration = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a duration such as "500ms", "30s", "5m", "1h"' });
-        return z.NEVER;
-      }
-      return ms;
-    });
 
 const port = z.number().int().min(0).max(65535);
 
@@ -93,7 +81,7 @@ export const serverConfigSchema = z
     nodes: z
       .object({
         /** A node not heard from for this long is shown offline, even without a last-will. */
-        offline_after: duration('90s'),
+        offline_after: durationSchema('90s'),
         /** First reverse-tunnel port; a node's port is this plus its id. */
         tunnel_port_base: port.default(20000),
       })
@@ -120,18 +108,18 @@ export const serverConfigSchema = z
         sshd_host: z.string().default('127.0.0.1'),
         sshd_port: port.default(22),
         /** How often every tunnel is checked end to end (and authorized_keys re-synced, so revocations apply). */
-        check_interval: duration('30s'),
+        check_interval: durationSchema('30s'),
       })
       .strict()
       .default({}),
     auth: z
       .object({
         /** A login session ends after this long without a request... */
-        session_idle: duration('12h'),
+        session_idle: durationSchema('12h'),
         /** ...and after this long in any case. */
-        session_max: duration('7d'),
+        session_max: durationSchema('7d'),
         /** How long a node enrollment token (`ma node add`) stays usable. */
-        enrollment_ttl: duration('24h'),
+        enrollment_ttl: durationSchema('24h'),
       })
       .strict()
       .default({}),
