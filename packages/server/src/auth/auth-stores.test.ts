@@ -1,8 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
+import { testDatabase } from '../../../../test/support/databases.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@ma/protocol';
 import { AuditStore } from '../audit/audit-store.js';
@@ -17,41 +13,8 @@ import { authDatabase } from './auth-database.js';
 
 /** The auth repositories, one specification run on SQLite and on PostgreSQL. */
 
-const PG_ADMIN_URL = process.env.MA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function onPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-const harnesses = {
-  sqlite: () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ma-auth-'));
-    let n = 0;
-    return { setup: async () => {}, fresh: async () => `sqlite:${join(dir, `t${++n}.db`)}`, teardown: async () => rmSync(dir, { recursive: true, force: true }) };
-  },
-  postgres: () => {
-    const name = `ma_auth_${randomBytes(5).toString('hex')}`;
-    const url = new URL(PG_ADMIN_URL);
-    url.pathname = `/${name}`;
-    return {
-      setup: () => onPg(PG_ADMIN_URL, async (c) => void (await c.query(`CREATE DATABASE ${name}`))),
-      fresh: async () => {
-        await onPg(url.toString(), async (c) => void (await c.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public')));
-        return url.toString();
-      },
-      teardown: () => onPg(PG_ADMIN_URL, async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
-    };
-  },
-};
-
 describe.each(['sqlite', 'postgres'] as const)('auth repositories on %s', (dialect) => {
-  const harness = harnesses[dialect]();
+  const harness = testDatabase(dialect, 'ma-auth');
   let store: Store;
   let users: UsersStore;
   let sessions: SessionsStore;

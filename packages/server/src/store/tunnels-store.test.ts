@@ -1,9 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ErrorCode } from '@ma/protocol';
-import pg from 'pg';
+import { testDatabase } from '../../../../test/support/databases.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { authDatabase } from '../auth/auth-database.js';
 import { REVOKED_CREDENTIAL } from '../broker/credentials.js';
@@ -15,43 +11,10 @@ import { TunnelsStore } from './tunnels-store.js';
 
 /** Node tunnel keys and people's SSH keys, one specification run on SQLite and on PostgreSQL. */
 
-const PG_ADMIN_URL = process.env.MA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function onPg(url: string, sqlText: string): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(sqlText);
-  } finally {
-    await c.end();
-  }
-}
-
-const harnesses = {
-  sqlite: () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ma-tunnels-'));
-    let n = 0;
-    return { setup: async () => {}, fresh: async () => `sqlite:${join(dir, `t${++n}.db`)}`, teardown: async () => rmSync(dir, { recursive: true, force: true }) };
-  },
-  postgres: () => {
-    const name = `ma_tunnels_${randomBytes(5).toString('hex')}`;
-    const url = new URL(PG_ADMIN_URL);
-    url.pathname = `/${name}`;
-    return {
-      setup: () => onPg(PG_ADMIN_URL, `CREATE DATABASE ${name}`),
-      fresh: async () => {
-        await onPg(url.toString(), 'DROP SCHEMA public CASCADE; CREATE SCHEMA public');
-        return url.toString();
-      },
-      teardown: () => onPg(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    };
-  },
-};
-
 const key = (n: number): SshPublicKey => ({ type: 'ssh-ed25519', blob: `AAAAC3NzaC1lZDI1NTE5AAAAI${'A'.repeat(42)}${n}`, fingerprint: `SHA256:fp${n}` });
 
 describe.each(['sqlite', 'postgres'] as const)('tunnel keys on %s', (dialect) => {
-  const harness = harnesses[dialect]();
+  const harness = testDatabase(dialect, 'ma-tunnels');
   let store: Store;
   let tunnels: TunnelsStore;
 
