@@ -1,4 +1,5 @@
-import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
+import { dialectColumns } from '../store/dialect-columns.js';
 import type { SqlDialectName } from '../store/dialect.js';
 
 /**
@@ -7,11 +8,7 @@ import type { SqlDialectName } from '../store/dialect.js';
  * by a partial unique index, so even two racing evaluations cannot raise the same alert twice.
  */
 export function alertsMigration(dialect: SqlDialectName): Migration {
-  const isSqlite = dialect === 'sqlite';
-  const bool = isSqlite ? 'integer' : 'boolean';
-  const falseValue = isSqlite ? sql`0` : sql`false`;
-  const id = (c: ColumnDefinitionBuilder): ColumnDefinitionBuilder =>
-    isSqlite ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity();
+  const { bool, falseValue, id } = dialectColumns(dialect);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema

@@ -3,6 +3,7 @@ import { ErrorCode, MaError } from '@ma/protocol';
 import { alertsMigration } from '../alerts/alerts-migration.js';
 import { authMigration } from '../auth/auth-migration.js';
 import type { SqlDialectName } from './dialect.js';
+import { dialectColumns } from './dialect-columns.js';
 import { tunnelsMigration, userSshKeysMigration } from './tunnels-store.js';
 
 /**
@@ -16,20 +17,14 @@ import { tunnelsMigration, userSshKeysMigration } from './tunnels-store.js';
  * key is the clustered order (a range of a channel's rollups is one contiguous scan).
  */
 export function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
-  const isSqlite = dialect === 'sqlite';
-  const bool = isSqlite ? 'integer' : 'boolean';
-  const falseValue = isSqlite ? sql`0` : sql`false`;
-  const trueValue = isSqlite ? sql`1` : sql`true`;
-  const withoutRowid = isSqlite ? sql`without rowid` : sql``;
+  const { bool, falseValue, trueValue, withoutRowid, id } = dialectColumns(dialect);
 
   return {
     '0001_nodes_channels_readings': {
       async up(db: Kysely<unknown>): Promise<void> {
         await db.schema
           .createTable('nodes')
-          .addColumn('id', 'integer', (c) =>
-            isSqlite ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity(),
-          )
+          .addColumn('id', 'integer', id)
           .addColumn('name', 'text', (c) => c.notNull().unique())
           .addColumn('display_name', 'text', (c) => c.notNull())
           .addColumn('credential_hash', 'text', (c) => c.notNull())
@@ -53,9 +48,7 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
 
         await db.schema
           .createTable('channels')
-          .addColumn('id', 'integer', (c) =>
-            isSqlite ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity(),
-          )
+          .addColumn('id', 'integer', id)
           .addColumn('node_id', 'integer', (c) => c.notNull().references('nodes.id').onDelete('cascade'))
           .addColumn('key', 'text', (c) => c.notNull())
           .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('sensor', 'actuator')`))

@@ -3,6 +3,7 @@ import type { SshPublicKey } from '../tunnels/public-key.js';
 import type { Database } from './database.js';
 import { KyselyStore } from './kysely-store.js';
 import type { Store } from './store.js';
+import { dialectColumns } from './dialect-columns.js';
 import { toStorageError } from './storage-errors.js';
 
 /** One SSH public key per node: the key its agent's tunnel authenticates with (migration 0006_tunnels_*). */
@@ -36,7 +37,7 @@ export function userSshKeysMigration(dialect: 'sqlite' | 'postgres'): Migration 
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
         .createTable('user_ssh_keys')
-        .addColumn('id', 'integer', (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity()))
+        .addColumn('id', 'integer', dialectColumns(dialect).id)
         .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
         .addColumn('key_type', 'text', (c) => c.notNull())
         .addColumn('key_blob', 'text', (c) => c.notNull())
