@@ -1,5 +1,5 @@
 /** Small filesystem helpers for crash-safe metadata: atomic replace and directory fsync. */
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Makes a directory's entries (created, renamed or removed files) durable. */
@@ -16,11 +16,11 @@ export async function fsyncDir(dir: string): Promise<void> {
  * Replaces `path` with `data` so that after a crash it holds either the old or the new content,
  * never a mix: write `<path>.tmp`, fsync it, rename it over `path`, fsync the directory.
  */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
   const tmp = `${path}.tmp`;
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(data, 'utf8');
+    await fh.writeFile(data);
     await fh.sync();
   } finally {
     await fh.close();
@@ -48,4 +48,12 @@ export function errnoCode(e: unknown): string | undefined {
 export function isDiskFull(e: unknown): boolean {
   const code = errnoCode(e);
   return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+export async function unlinkIfExists(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+  }
 }

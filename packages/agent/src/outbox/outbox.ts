@@ -47,5 +47,18 @@ export interface Outbox {
   /** Durably records that every seq <= `seq` is stored; may free whole segments. */
   ack(seq: number): Promise<void>;
   stats(): OutboxStats;
-  close(): Promise<void>;
+  /**
+   * Writes what is pending and releases the outbox. Records still only in memory at `deadline`
+   * (epoch ms; the disk is full) are counted as dropped, so close always ends.
+   */
+  close(options?: OutboxCloseOptions): Promise<void>;
+  /**
+   * The last resort of an exit that cannot wait: counts what is only in memory as dropped and
+   * writes the state synchronously. The outbox is unusable afterwards.
+   */
+  abandon(): void;
+}
+
+export interface OutboxCloseOptions {
+  deadline?: number;
 }

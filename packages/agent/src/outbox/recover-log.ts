@@ -9,15 +9,19 @@
  *   before it are kept, the rest of that segment is cut off (we cannot find the next record
  *   boundary reliably), logged as an error and counted as the seq gap to the next segment.
  * - Segments whose records are all acked, or all at or below the last drop-oldest, are deleted.
- * - lastSeq = max(last record, acked cursor, last dropped seq): a seq that may have been sent is
- *   never handed out again, even when every segment is gone.
+ * - Readings that were only in memory when the process died (the disk was full; the state file
+ *   records the newest seq held that way) and are on no segment are counted as dropped now,
+ *   once: produced = stored + dropped stays exact across kill -9.
+ * - lastSeq = max(last record, acked cursor, last dropped or held seq): a seq that may have been
+ *   sent, or was counted as dropped, is never handed out again, even when every segment is gone.
  *
  * With `repair: false` (inspection of a live or foreign outbox) nothing is modified; the result
  * describes what open() would recover.
  */
-import { open, unlink } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { unlinkIfExists } from './durable-file.js';
 import type { Logger } from '../logger.js';
-import { readAckedCursor, readDropState } from './outbox-state.js';
+import { readOutboxState, type LoadedState } from './outbox-state.js';
 import { listSegments, scanSegmentFile, type ProblemReason } from './segment-files.js';
 
 export type OutboxLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -45,20 +49,24 @@ export interface RecoveredLog {
   ackedSeq: number;
   dropped: number;
   droppedThroughSeq: number;
+  lostThroughSeq: number;
+  heldThroughSeq: number;
+  /** Readings held only in memory by a process that died, counted into `dropped` by this recovery. */
+  lostInMemory: number;
   discarded: number;
   problems: RecoveryProblem[];
+  /** The state as read from disk, before this recovery (open() writes the recovered one). */
+  loaded: LoadedState;
 }
 
 export async function recoverLog(dir: string, opts: { repair: boolean; log: OutboxLogger; retainAcked?: boolean }): Promise<RecoveredLog> {
   const { repair, log } = opts;
-  const acked = await readAckedCursor(dir);
-  if (acked.invalid) {
-    log.error({ dir }, 'outbox acked cursor is unreadable; starting from 0 (records will be re-sent; the server deduplicates)');
+  const loaded = await readOutboxState(dir);
+  if (loaded.invalid) {
+    log.error({ dir, source: loaded.source }, 'outbox state is unreadable; the acked cursor starts from 0 (records will be re-sent; the server deduplicates) and the dropped counter from 0');
   }
-  const dropState = await readDropState(dir);
-  if (dropState.invalid) log.warn({ dir }, 'outbox state.json is unreadable; the dropped counter restarts at 0');
-  const ackedSeq = acked.value;
-  const { dropped, droppedThroughSeq } = dropState.value;
+  const { ackedSeq, droppedThroughSeq, heldThroughSeq } = loaded.state;
+  let { dropped, lostThroughSeq } = loaded.state;
 
   const { segments: files, strays } = await listSegments(dir);
   if (strays.length > 0) log.warn({ strays }, 'outbox segments directory holds files that are not segments; ignoring them');
@@ -88,7 +96,16 @@ export async function recoverLog(dir: string, opts: { repair: boolean; log: Outb
     segments.push({ path: file.path, firstSeq: scan.firstSeq, lastSeq: scan.lastSeq, count: scan.count, bytes: scan.goodBytes });
   }
 
-  const lastSeq = Math.max(segments.at(-1)?.lastSeq ?? 0, ackedSeq, droppedThroughSeq);
+  // Seqs up to heldThroughSeq were handed out; those on no segment, never acked and not yet
+  // counted died in memory with the process.
+  const accounted = Math.max(segments.at(-1)?.lastSeq ?? 0, ackedSeq, droppedThroughSeq, lostThroughSeq);
+  const lostInMemory = Math.max(0, heldThroughSeq - accounted);
+  if (lostInMemory > 0) {
+    dropped += lostInMemory;
+    lostThroughSeq = heldThroughSeq;
+    log.error({ dir, count: lostInMemory, firstSeq: accounted + 1, lastSeq: heldThroughSeq }, 'outbox: readings held in memory while the disk was full were lost when the agent stopped; counted as dropped');
+  }
+  const lastSeq = Math.max(segments.at(-1)?.lastSeq ?? 0, ackedSeq, droppedThroughSeq, lostThroughSeq, heldThroughSeq);
   // Finish deletions that a crash interrupted: fully acked segments, and segments already
   // counted as dropped (the last segment stays unless acked: it carries lastSeq).
   while (segments.length > 0) {
@@ -101,7 +118,7 @@ export async function recoverLog(dir: string, opts: { repair: boolean; log: Outb
     segments.shift();
   }
   const discarded = problems.reduce((n, p) => n + p.discarded, 0);
-  return { segments, lastSeq, ackedSeq, dropped, droppedThroughSeq, discarded, problems };
+  return { segments, lastSeq, ackedSeq, dropped, droppedThroughSeq, lostThroughSeq, heldThroughSeq, lostInMemory, discarded, problems, loaded };
 }
 
 /** Records of `seg` above the acked cursor (exact unless the segment has seq gaps). */
@@ -120,10 +137,4 @@ async function truncateDurably(path: string, size: number): Promise<void> {
   }
 }
 
-export async function unlinkIfExists(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-}
+export { unlinkIfExists };

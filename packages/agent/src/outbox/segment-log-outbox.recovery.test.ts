@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Outbox, OutboxEntry, OutboxRecord } from './outbox.js';
+import { readOutboxState, StateFile, statePath, type OutboxState } from './outbox-state.js';
 import { encodeRecord } from './record-format.js';
 import { createSegmentLogOutbox, type SegmentLogOutboxOptions } from './segment-log-outbox.js';
 
@@ -37,6 +38,14 @@ async function withOutbox<T>(fn: (o: Outbox) => Promise<T>, options: Partial<Seg
 
 async function readAll(outbox: Outbox): Promise<OutboxRecord[]> {
   return outbox.readAfter(0, 1_000_000);
+}
+
+/** Rewrites the outbox's state file as a crash at some step would have left it. */
+async function setState(patch: Partial<OutboxState>): Promise<void> {
+  const loaded = await readOutboxState(dir);
+  const file = await StateFile.open(dir, loaded);
+  await file.write({ ...loaded.state, ...patch });
+  await file.close();
 }
 
 /** A frame with a valid header and CRC around an arbitrary payload. */
@@ -134,7 +143,7 @@ describe('segment-log outbox recovery: older segments and metadata', () => {
 
   it('keeps lastSeq at the acked cursor when the records themselves are gone, so no seq is reused', async () => {
     await withOutbox((o) => o.append(entries(1, 10)));
-    await writeFile(join(dir, 'acked'), '25\n');
+    await setState({ ackedSeq: 25 });
     await withOutbox(async (o) => {
       expect(o.stats()).toMatchObject({ lastSeq: 25, ackedSeq: 25, pending: 0 });
       expect(seqs(await o.append([entry(26)]))).toEqual([26]);
@@ -146,7 +155,7 @@ describe('segment-log outbox recovery: older segments and metadata', () => {
       for (let i = 1; i <= 60; i += 5) await o.append(entries(i, 5));
     }, small);
     const [, second] = await segmentFirstSeqs();
-    await writeFile(join(dir, 'acked'), `${(second as number) - 1}\n`); // cursor written, segment not yet deleted
+    await setState({ ackedSeq: (second as number) - 1 }); // cursor written, segment not yet deleted
     await withOutbox(async (o) => {
       expect((await segmentFirstSeqs())[0]).toBe(second);
       expect(o.stats().pending).toBe(60 - ((second as number) - 1));
@@ -158,7 +167,7 @@ describe('segment-log outbox recovery: older segments and metadata', () => {
       for (let i = 1; i <= 60; i += 5) await o.append(entries(i, 5));
     }, small);
     const [, second] = await segmentFirstSeqs();
-    await writeFile(join(dir, 'state.json'), JSON.stringify({ dropped: 7, dropped_through_seq: (second as number) - 1 }));
+    await setState({ dropped: 7, droppedThroughSeq: (second as number) - 1 });
     await withOutbox(async (o) => {
       expect(o.stats().dropped).toBe(7);
       expect(seqs(await readAll(o))[0]).toBe(second);
@@ -176,10 +185,42 @@ describe('segment-log outbox recovery: older segments and metadata', () => {
 
   it('starts from 0 when the acked cursor is unreadable (re-sending is safe; the server deduplicates)', async () => {
     await withOutbox((o) => o.append(entries(1, 3)));
-    await writeFile(join(dir, 'acked'), 'garbage');
+    await withOutbox((o) => o.ack(2));
+    await writeFile(statePath(dir), Buffer.alloc(4096, 'garbage'));
     await withOutbox(async (o) => {
       expect(o.stats()).toMatchObject({ ackedSeq: 0, pending: 3, lastSeq: 3 });
     });
+  });
+
+  it('keeps the previous state when the write of one slot was torn', async () => {
+    await withOutbox(async (o) => {
+      await o.append(entries(1, 5));
+      await o.ack(2);
+      await o.ack(4);
+    });
+    // The newest slot is the one that holds acked 4 (or a later write of it); tear it.
+    const buf = await readFile(statePath(dir));
+    const newest = (await readOutboxState(dir)).gen % 2;
+    buf.fill(0xff, newest * 512 + 10, newest * 512 + 40);
+    await writeFile(statePath(dir), buf);
+    const loaded = await readOutboxState(dir);
+    expect(loaded.invalid).toBe(false);
+    expect(loaded.state.ackedSeq, 'the older slot: an earlier cursor, never a made-up one').toBeLessThanOrEqual(4);
+    await withOutbox(async (o) => expect(o.stats().lastSeq).toBe(5));
+  });
+
+  it('takes over the acked cursor and dropped counter of an outbox written by an earlier version', async () => {
+    await withOutbox(async (o) => {
+      for (let i = 1; i <= 60; i += 5) await o.append(entries(i, 5));
+    }, small);
+    await rm(statePath(dir));
+    await writeFile(join(dir, 'acked'), '12\n');
+    await writeFile(join(dir, 'state.json'), JSON.stringify({ dropped: 3, dropped_through_seq: 0 }));
+    await withOutbox(async (o) => {
+      expect(o.stats()).toMatchObject({ ackedSeq: 12, dropped: 3, lastSeq: 60, pending: 48 });
+    }, small);
+    expect((await readdir(dir)).sort()).toEqual(['segments', 'state']);
+    expect((await readOutboxState(dir)).state).toMatchObject({ ackedSeq: 12, dropped: 3 });
   });
 });
 

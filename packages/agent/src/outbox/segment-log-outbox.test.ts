@@ -1,9 +1,10 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMaError, isStorageError } from '@ma/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Outbox, OutboxEntry, OutboxRecord } from './outbox.js';
+import { readOutboxState } from './outbox-state.js';
 import { createSegmentLogOutbox, type SegmentFs, type SegmentLogOutboxOptions } from './segment-log-outbox.js';
 
 let dir: string;
@@ -87,7 +88,7 @@ describe('segment-log outbox: append, read, ack', () => {
     let outbox = await openOutbox();
     await outbox.append(entries(1, 5));
     await outbox.ack(3);
-    expect((await readFile(join(dir, 'acked'), 'utf8')).trim()).toBe('3');
+    expect((await readOutboxState(dir)).state.ackedSeq).toBe(3);
     outbox = await reopen(outbox);
     expect(outbox.stats()).toMatchObject({ lastSeq: 5, ackedSeq: 3, pending: 2 });
   });

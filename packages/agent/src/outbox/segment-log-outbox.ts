@@ -2,8 +2,8 @@
  * The agent's durable outbox as a directory of append-only segment files (ARCHITECTURE.md §4).
  *
  *   <dir>/LOCK                       owner pid (outbox-lock.ts)
- *   <dir>/acked                      acked cursor, replaced atomically (outbox-state.ts)
- *   <dir>/state.json                 dropped counter (outbox-state.ts)
+ *   <dir>/state                      acked cursor and drop accounting, preallocated and
+ *                                    overwritten in place, so it can always be written (outbox-state.ts)
  *   <dir>/segments/<first seq>.log   records (format: record-format.ts), rotated at segmentBytes
  *
  * Durability policy
@@ -16,23 +16,31 @@
  * - Readers (readAfter) only ever see records that are durable.
  * - Disk full (ENOSPC/EDQUOT) is the one exception: the records stay in a bounded memory buffer
  *   (`memoryBufferMax`, drop-oldest beyond it, counted), stats().degraded is 'disk_full', and
- *   append() resolves once its records are buffered, NOT durable. Writing is retried on every
- *   later flush and every second; once written they behave normally. Buffered records are not
- *   readable (so never sent), hence a crash in that state cannot cause a seq to be reused for
- *   different data. Other write errors reject the affected appends with a storage MaError.
+ *   append() resolves once its records are buffered, NOT durable. Before it resolves, the state
+ *   file records the newest seq held in memory, so if the process dies with them, the next open
+ *   counts them as dropped. Writing is retried on every later flush and every second; once
+ *   written they behave normally. Buffered records are not readable (so never sent). Other write
+ *   errors reject the affected appends with a storage MaError (and count them as dropped).
+ * - The full disk never wedges the outbox: the state file is preallocated and overwritten in
+ *   place, so acks still advance the cursor and delete acked segments (the active one too, and
+ *   retained ones). The active segment is sealed when the disk fills, and while free space is
+ *   below 2 x segmentBytes segments are rolled at LOW_DISK_SEGMENT_BYTES, so acking part of a
+ *   backlog frees space long before all of it is acked.
+ * - close({ deadline }) writes what it can until the deadline; whatever then is only in memory is
+ *   counted as dropped. abandon() does the same synchronously, for an exit that cannot wait.
  * - A failed write is rolled back (truncated to the last good size), so the log never holds
  *   records whose append() was rejected or retried.
  * - Size bound: before a write would take the segments past `maxBytes`, the oldest sealed
  *   segments are deleted, acked or not; unacked records deleted that way are counted in
  *   stats().dropped (persisted in state.json) and reported through onDrop.
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ErrorCode, MaError } from '@ma/protocol';
 import { fsyncDir, isDiskFull } from './durable-file.js';
 import { acquireLock, type OutboxLock } from './outbox-lock.js';
-import { writeAckedCursor, writeDropState } from './outbox-state.js';
-import type { Outbox, OutboxEntry, OutboxRecord, OutboxStats } from './outbox.js';
+import { STATE_FILE_BYTES, StateFile, type OutboxState } from './outbox-state.js';
+import type { Outbox, OutboxCloseOptions, OutboxEntry, OutboxRecord, OutboxStats } from './outbox.js';
 import { encodeRecord, toRecord } from './record-format.js';
 import { recoverLog, unackedIn, unlinkIfExists, type OutboxLogger, type SegmentInfo } from './recover-log.js';
 import { segmentFileName, segmentsDir } from './segment-files.js';
@@ -45,6 +53,8 @@ export interface SegmentFs {
   /** Writes some prefix of `data` at `position`; returns the number of bytes written. */
   write(fh: FileHandle, data: Buffer, position: number): Promise<number>;
   datasync(fh: FileHandle): Promise<void>;
+  /** Bytes an unprivileged writer can still use on the filesystem holding `dir` (default: statfs). */
+  freeBytes?(dir: string): Promise<number>;
 }
 
 export interface SegmentLogOutboxOptions {
@@ -81,6 +91,10 @@ export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 const DISK_FULL_RETRY_MS = 1000;
 /** While degraded, buffered records are written in slices of about this size. */
 const DEGRADED_SLICE_BYTES = 256 * 1024;
+/** Segment size while the disk is low: acking a part of a backlog frees space in steps this big. */
+export const LOW_DISK_SEGMENT_BYTES = 64 * 1024;
+/** How often free space is sampled (statfs) at most. */
+const FREE_SPACE_SAMPLE_MS = 500;
 const NEARLY_FULL_PCT = 80;
 const NEARLY_FULL_REARM_POINTS = 10;
 
@@ -119,6 +133,10 @@ const defaultFs: SegmentFs = {
   write: async (fh, data, position) => (await fh.write(data, 0, data.length, position)).bytesWritten,
   datasync: (fh) => fh.datasync(),
 };
+async function defaultFreeBytes(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
+}
 
 class SegmentLogOutbox implements Outbox {
   private readonly dir: string;
@@ -140,7 +158,16 @@ class SegmentLogOutbox implements Outbox {
   private ackedSeq = 0;
   private dropped = 0;
   private droppedThroughSeq = 0;
-  private dropStateDirty = false;
+  private lostThroughSeq = 0;
+  private heldThroughSeq = 0;
+  private stateFile: StateFile | undefined;
+  private stateDirty = false;
+  /** Free space is below 2 x segmentBytes: roll segments small (see LOW_DISK_SEGMENT_BYTES). */
+  private lowDisk = false;
+  private freeSampledAt = 0;
+  /** Start a new segment with the next write (the disk filled up while this one was active). */
+  private rollNext = false;
+  private lastFlushFailed = false;
   private discardedOnRecovery = 0;
   private nearlyFull = false;
 
@@ -199,12 +226,28 @@ class SegmentLogOutbox implements Outbox {
       this.ackedSeq = rec.ackedSeq;
       this.dropped = rec.dropped;
       this.droppedThroughSeq = rec.droppedThroughSeq;
+      this.lostThroughSeq = rec.lostThroughSeq;
+      this.heldThroughSeq = rec.heldThroughSeq;
       this.discardedOnRecovery = rec.discarded;
+      try {
+        this.stateFile = await StateFile.open(this.dir, rec.loaded);
+      } catch (e) {
+        if (!isDiskFull(e)) throw e;
+        throw new MaError(ErrorCode.StorageFull, `outbox ${this.dir}: no space to create its ${STATE_FILE_BYTES / 1024} KiB state file; free some space on that filesystem`, { cause: e });
+      }
+      // The recovered state (e.g. readings lost in memory, counted now) is what counts from here.
+      if (rec.lostInMemory > 0 || rec.loaded.source !== 'state') await this.writeState();
+      if (rec.lostInMemory > 0) {
+        const n = rec.lostInMemory;
+        this.callHook('onDrop', () => this.onDrop?.(n, rec.heldThroughSeq - n + 1, rec.heldThroughSeq));
+      }
       const last = this.segments.at(-1);
       if (last && last.bytes < this.segmentBytes) this.active = { seg: last, fh: await open(last.path, 'r+') };
       await this.enforceSizeBound(0);
     } catch (e) {
       await this.active?.fh.close();
+      await this.stateFile?.close();
+      this.stateFile = undefined;
       await lock.release();
       this.state = 'new';
       throw e;
@@ -252,31 +295,65 @@ class SegmentLogOutbox implements Outbox {
     return stats;
   }
 
-  async close(): Promise<void> {
+  async close(options: OutboxCloseOptions = {}): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'closing';
+    const deadline = options.deadline ?? Infinity;
     clearTimeout(this.flushTimer);
     clearTimeout(this.retryTimer);
-    // Write what is pending; while degraded that takes one slice per attempt, until one fails.
-    for (let before = Infinity; this.pending.length > 0 && this.pending.length < before; ) {
+    // Write what is pending; while degraded that takes one slice per attempt, until one fails
+    // or the deadline passes.
+    for (let before = Infinity; this.pending.length > 0 && this.pending.length < before && Date.now() < deadline; ) {
       before = this.pending.length;
       await this.exclusive(() => this.flushPending());
     }
+    if (this.state !== 'closing') return; // abandon() ran meanwhile
     this.state = 'closed';
     await this.exclusive(async () => {
-      const lost = this.pending.splice(0);
-      if (lost.length > 0) {
-        this.log.error({ dir: this.dir, records: lost.length, firstSeq: lost[0]?.record.seq }, 'outbox closed with records that could not be written; they are lost');
-        const error = new MaError(ErrorCode.StorageFull, `outbox ${this.dir} closed before these records could be written`);
-        for (const p of lost) this.settle(p.batch, error);
-      }
-      if (this.dropStateDirty) await this.persistDropState();
+      this.countLostPending('closed');
+      if (this.stateDirty) await this.persistState();
       await this.active?.fh.close();
       this.active = undefined;
       await this.reader.close();
+      await this.stateFile?.close();
+      this.stateFile = undefined;
     });
     await this.lock?.release();
     this.lock = undefined;
+  }
+
+  abandon(): void {
+    if (this.state !== 'open' && this.state !== 'closing') return;
+    this.state = 'closed';
+    clearTimeout(this.flushTimer);
+    clearTimeout(this.retryTimer);
+    this.countLostPending('abandoned');
+    const file = this.stateFile;
+    this.stateFile = undefined;
+    if (!file) return;
+    try {
+      file.writeSync(this.currentState());
+      this.stateDirty = false;
+    } catch (e) {
+      this.log.error({ dir: this.dir, err: e }, 'outbox: could not write its state while abandoning; the next start counts the readings held in memory as dropped');
+    }
+    file.closeSync();
+    // The LOCK file stays: it names this pid, which is about to exit, so the next start takes it over.
+  }
+
+  /** Counts (and rejects) every record that is only in memory now: it will never be written. */
+  private countLostPending(how: 'closed' | 'abandoned'): void {
+    const lost = this.pending.splice(0);
+    if (lost.length === 0) return;
+    const firstSeq = (lost[0] as PendingRecord).record.seq;
+    const lastSeq = (lost[lost.length - 1] as PendingRecord).record.seq;
+    this.dropped += lost.length;
+    this.lostThroughSeq = Math.max(this.lostThroughSeq, lastSeq);
+    this.stateDirty = true;
+    this.log.error({ dir: this.dir, count: lost.length, firstSeq, lastSeq }, `outbox ${how} with readings that could not be written; they are lost and counted as dropped`);
+    const error = new MaError(ErrorCode.StorageFull, `outbox ${this.dir} ${how} before these records could be written`);
+    for (const p of lost) this.settle(p.batch, error);
+    this.callHook('onDrop', () => this.onDrop?.(lost.length, firstSeq, lastSeq));
   }
 
   // ---- group commit -------------------------------------------------------------------------
@@ -301,7 +378,7 @@ class SegmentLogOutbox implements Outbox {
     if (this.state !== 'open') return;
     await this.exclusive(() => this.flushPending());
     if (this.state !== 'open' || this.pending.length === 0) return;
-    if (!this.degraded) this.scheduleFlush();
+    if (!this.lastFlushFailed) this.scheduleFlush();
     else if (!this.retryTimer) {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
@@ -324,9 +401,11 @@ class SegmentLogOutbox implements Outbox {
     try {
       await this.writeDurably(items);
     } catch (e) {
-      this.onWriteFailed(items, e);
+      this.lastFlushFailed = true;
+      await this.onWriteFailed(items, e);
       return;
     }
+    this.lastFlushFailed = false;
     this.pending.splice(0, take);
     for (const item of items) {
       if (--item.batch.remaining === 0) this.settle(item.batch);
@@ -335,23 +414,38 @@ class SegmentLogOutbox implements Outbox {
       this.degraded = false;
       this.log.info({ dir: this.dir }, 'outbox: disk has space again; buffered records are written');
     }
-    if (this.dropStateDirty) await this.persistDropState();
+    if (this.stateDirty) await this.persistState();
     this.updateFullness();
   }
 
-  private onWriteFailed(items: PendingRecord[], error: unknown): void {
+  private async onWriteFailed(items: PendingRecord[], error: unknown): Promise<void> {
     if (isDiskFull(error)) {
       if (!this.degraded) {
         this.log.error({ dir: this.dir, err: error }, 'outbox: disk full; keeping new records in memory until they can be written');
         this.degraded = true;
+        // Seal the segment being written: once its records are acked it goes as a whole, and
+        // what follows starts in a new (small, see lowDisk) segment.
+        this.rollNext = true;
+        this.lowDisk = true;
       }
-      for (const item of items) this.settle(item.batch);
       this.enforceMemoryBound();
+      // Every record now held in memory is accepted: record the newest one before saying so,
+      // so that a crash in this state is counted at the next open, not silently forgotten.
+      this.heldThroughSeq = Math.max(this.heldThroughSeq, this.lastSeq);
+      await this.persistState();
+      for (const p of this.pending) this.settle(p.batch);
       return;
     }
     this.log.error({ dir: this.dir, err: error }, 'outbox: writing a segment failed; the affected appends are rejected');
     const failed = new Set(items.filter((i) => !i.batch.settled).map((i) => i.batch));
+    const removed = this.pending.filter((p) => failed.has(p.batch));
     this.pending = this.pending.filter((p) => !failed.has(p.batch));
+    if (removed.length > 0) {
+      // Their seqs are used up: count them, so produced = stored + dropped stays exact.
+      this.dropped += removed.length;
+      this.lostThroughSeq = Math.max(this.lostThroughSeq, (removed[removed.length - 1] as PendingRecord).record.seq);
+      await this.persistState();
+    }
     const reason = new MaError(ErrorCode.StorageFailed, `could not write to outbox ${this.dir}: ${String(error)}`, { cause: error });
     for (const batch of failed) this.settle(batch, reason);
   }
@@ -368,10 +462,11 @@ class SegmentLogOutbox implements Outbox {
     if (excess <= 0) return;
     const lost = this.pending.splice(0, excess);
     for (const p of lost) this.settle(p.batch);
-    this.dropped += excess;
-    this.dropStateDirty = true;
     const firstSeq = (lost[0] as PendingRecord).record.seq;
     const lastSeq = (lost[lost.length - 1] as PendingRecord).record.seq;
+    this.dropped += excess;
+    this.lostThroughSeq = Math.max(this.lostThroughSeq, lastSeq);
+    this.stateDirty = true;
     this.log.warn({ dir: this.dir, count: excess, firstSeq, lastSeq }, 'outbox: memory buffer full while the disk is full; dropped the oldest records');
     this.callHook('onDrop', () => this.onDrop?.(excess, firstSeq, lastSeq));
   }
@@ -380,6 +475,7 @@ class SegmentLogOutbox implements Outbox {
 
   /** All or nothing: either every item is durable and indexed, or the files are as before. */
   private async writeDurably(items: PendingRecord[]): Promise<void> {
+    await this.sampleFreeSpace();
     const chunks = this.planChunks(items);
     await this.enforceSizeBound(chunks.reduce((n, c) => n + c.bytes, 0));
     try {
@@ -404,9 +500,12 @@ class SegmentLogOutbox implements Outbox {
       const seg = this.active.seg;
       current = { path: seg.path, firstSeq: seg.firstSeq, startBytes: seg.bytes, created: false, items: [], bytes: 0 };
     }
+    const limit = this.lowDisk ? Math.min(this.segmentBytes, LOW_DISK_SEGMENT_BYTES) : this.segmentBytes;
+    let roll = this.rollNext;
     for (const item of items) {
       const size = current ? current.startBytes + current.bytes : 0;
-      if (!current || (size > 0 && size + item.frame.length > this.segmentBytes)) {
+      if (!current || (size > 0 && (roll || size + item.frame.length > limit))) {
+        roll = false;
         if (current && current.items.length > 0) chunks.push(current);
         const seq = item.record.seq;
         current = { path: join(this.segDir, segmentFileName(seq)), firstSeq: seq, startBytes: 0, created: true, items: [], bytes: 0 };
@@ -452,6 +551,7 @@ class SegmentLogOutbox implements Outbox {
       const seg: SegmentInfo = { path: chunk.path, firstSeq: chunk.firstSeq, lastSeq, count: 0, bytes: 0 };
       this.segments.push(seg);
       this.active = { seg, fh };
+      this.rollNext = false;
       if (previous) void previous.fh.close().catch((e: unknown) => this.log.warn({ err: e }, 'outbox: closing a sealed segment failed'));
     }
     const seg = (this.active as { seg: SegmentInfo }).seg;
@@ -460,6 +560,22 @@ class SegmentLogOutbox implements Outbox {
     seg.bytes += chunk.bytes;
     this.totalBytes += chunk.bytes;
     this.persistedSeq = lastSeq;
+  }
+
+  private async sampleFreeSpace(): Promise<void> {
+    const now = Date.now();
+    if (now - this.freeSampledAt < FREE_SPACE_SAMPLE_MS) return;
+    this.freeSampledAt = now;
+    let free: number;
+    try {
+      free = await (this.fs.freeBytes ?? defaultFreeBytes)(this.segDir);
+    } catch (e) {
+      this.log.debug({ dir: this.dir, err: e }, 'outbox: could not sample free space');
+      return;
+    }
+    const low = free < 2 * this.segmentBytes;
+    if (low && !this.lowDisk) this.log.warn({ dir: this.dir, freeBytes: free }, 'outbox: disk space is low; rolling small segments so acknowledged readings free space sooner');
+    this.lowDisk = low;
   }
 
   // ---- size bound ---------------------------------------------------------------------------
@@ -472,7 +588,7 @@ class SegmentLogOutbox implements Outbox {
       const lost = this.unackedIn(seg);
       this.dropped += lost;
       this.droppedThroughSeq = Math.max(this.droppedThroughSeq, seg.lastSeq);
-      await this.persistDropState(); // counted before deleted, so a crash cannot lose the count
+      await this.persistState(); // counted before deleted, so a crash cannot lose the count
       await this.deleteSegment(seg);
       if (lost > 0) {
         const firstSeq = Math.max(seg.firstSeq, this.ackedSeq + 1);
@@ -482,13 +598,30 @@ class SegmentLogOutbox implements Outbox {
     }
   }
 
-  private async persistDropState(): Promise<void> {
+  private currentState(): OutboxState {
+    return {
+      ackedSeq: this.ackedSeq,
+      dropped: this.dropped,
+      droppedThroughSeq: this.droppedThroughSeq,
+      lostThroughSeq: this.lostThroughSeq,
+      heldThroughSeq: this.heldThroughSeq,
+    };
+  }
+
+  /** Writes the state file; throws what the write threw. */
+  private async writeState(): Promise<void> {
+    if (!this.stateFile) throw new MaError(ErrorCode.Internal, `outbox ${this.dir}: the state file is not open`);
+    await this.stateFile.write(this.currentState());
+    this.stateDirty = false;
+  }
+
+  /** Writes the state file; a failure is logged and retried with the next write. */
+  private async persistState(): Promise<void> {
     try {
-      await writeDropState(this.dir, { dropped: this.dropped, droppedThroughSeq: this.droppedThroughSeq });
-      this.dropStateDirty = false;
+      await this.writeState();
     } catch (e) {
-      if (!this.dropStateDirty) this.log.warn({ dir: this.dir, err: e }, 'outbox: could not persist the dropped counter; will retry');
-      this.dropStateDirty = true;
+      if (!this.stateDirty) this.log.warn({ dir: this.dir, err: e }, 'outbox: could not persist its state (dropped counter); will retry');
+      this.stateDirty = true;
     }
   }
 
@@ -526,14 +659,15 @@ class SegmentLogOutbox implements Outbox {
     this.ackedSeq = seq;
     let cursorError: unknown;
     try {
-      await writeAckedCursor(this.dir, seq);
+      await this.writeState();
     } catch (e) {
+      this.stateDirty = true;
       cursorError = e;
     }
     // The server has these records whatever happens to our cursor, so sealed segments can go
     // (this is also what frees space on a full disk). The active segment carries lastSeq and
     // may go only once the cursor is durable: recovery then takes lastSeq from the cursor.
-    while (this.segments.length > 0 && (!this.retainAcked || this.degraded)) {
+    while (this.segments.length > 0 && (!this.retainAcked || this.degraded || this.lowDisk)) {
       const seg = this.segments[0] as SegmentInfo;
       if (seg.lastSeq > seq || (this.active?.seg === seg && cursorError !== undefined)) break;
       await this.deleteSegment(seg);
