@@ -1,7 +1,8 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AGENT_BIN, CLI_BIN, eventually, runToEnd } from '../support/processes.js';
+import { createSegmentLogOutbox } from '../../packages/agent/src/outbox/segment-log-outbox.js';
+import { AGENT_BIN, CLI_BIN, eventually, runToEnd, tempDir, writeAgentConfig } from '../support/processes.js';
 import { createRig, report, settle, storedCount, storedReadings, tally, type ChaosRig } from './chaos-support.js';
 
 /** `ma outbox inspect|export|replay`: the recovery tool that replaces dd + a parse script. */
@@ -28,10 +29,23 @@ describe('the outbox recovery tool (ma outbox)', () => {
 
     const inspect = await ma('inspect', '--config', rig.agentConfig);
     expect(inspect.code, inspect.stderr).toBe(0);
-    const state = JSON.parse(inspect.stdout) as { last_seq: number; acked_seq: number; pending: number; segments: unknown[] };
+    const state = JSON.parse(inspect.stdout) as {
+      last_seq: number;
+      acked_seq: number;
+      pending: number;
+      bytes: number;
+      retained_acked: { segments: number; records: number; bytes: number };
+      segments: Array<{ records: number; bytes: number; acked: boolean }>;
+    };
     expect(state.acked_seq).toBe(state.last_seq);
     expect(state.pending).toBe(0);
     const produced = state.last_seq;
+    // retain_acked: every acked record is still on disk, and inspect says where and how much.
+    expect(state.segments.length).toBeGreaterThan(0);
+    expect(state.segments.every((g) => g.acked)).toBe(true);
+    expect(state.segments.reduce((n, g) => n + g.records, 0)).toBe(produced);
+    expect(state.bytes).toBe(state.segments.reduce((n, g) => n + g.bytes, 0));
+    expect(state.retained_acked).toEqual({ segments: state.segments.length, records: produced, bytes: state.bytes });
 
     // Nothing unsent; with --all every retained record, as JSONL and as CSV.
     expect((await ma('export', '--config', rig.agentConfig)).stdout).toBe('');
@@ -58,4 +72,27 @@ describe('the outbox recovery tool (ma outbox)', () => {
     expect({ lost: t.lost, duplicates: t.duplicates, altered: t.altered, stored: t.stored }).toEqual({ lost: 0, duplicates: 0, altered: 0, stored: produced });
     expect(storedReadings(rig).length).toBe(produced);
   }, 60_000);
+
+  it('ends quietly when its reader closes the pipe: `ma-agent outbox export | head -1`', async () => {
+    const tmp = await tempDir('outbox-epipe');
+    try {
+      const config = await writeAgentConfig(tmp.dir, { name: 'epipe', credential: 'not-used-by-export', agentConfig: {} }, 'mqtt://127.0.0.1:1', [{ driver: 'simulated' }]);
+      // Far more output than a pipe buffers (64 KiB), so the writer is still writing when head exits.
+      const outbox = createSegmentLogOutbox({ dir: path.join(tmp.dir, 'agent-epipe-data', 'outbox'), fsyncIntervalMs: 0 });
+      await outbox.open();
+      for (let i = 0; i < 20; i++) await outbox.append(Array.from({ length: 1000 }, (_, j) => ({ ch: 'sim/room', ts: 1_700_000_000_000 + i * 1000 + j, v: j / 16 })));
+      await outbox.close();
+      for (const [tool, args] of [
+        ['ma-agent', [AGENT_BIN, 'outbox', 'export']],
+        ['ma', [CLI_BIN, 'outbox', 'export']],
+      ] as const) {
+        const cmd = `set -o pipefail; "${process.execPath}" ${args.map((a) => `"${a}"`).join(' ')} --config "${config}" --format csv | head -1`;
+        const r = await runToEnd('bash', ['-c', cmd], { MA_AGENT_BIN: AGENT_BIN });
+        expect({ tool, code: r.code, stderr: r.stderr }).toEqual({ tool, code: 0, stderr: '' });
+        expect(r.stdout).toBe('seq,channel,ts,iso_time,value,sync,boot,mono\n');
+      }
+    } finally {
+      await tmp.cleanup();
+    }
+  });
 });

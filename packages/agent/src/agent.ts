@@ -24,7 +24,10 @@ export interface RunningAgent {
   drivers: Array<{ id: string; instance: DriverInstance }>;
   /** The reverse SSH tunnel, when enabled. */
   tunnel: RunningTunnel | undefined;
+  /** Stops everything within config.stop_timeout. */
   stop(): Promise<void>;
+  /** For an exit that cannot wait any longer: counts what the outbox holds only in memory as dropped. */
+  abandon(): void;
 }
 
 /**
@@ -205,15 +208,38 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
     drivers,
     tunnel,
     stop: async () => {
+      // Ends within stop_timeout whatever the disk or the network does: each step gets what is
+      // left of it, and the outbox always gets the last share, to write or count what memory holds.
+      const deadline = Date.now() + config.stop_timeout;
+      const outboxFrom = deadline - Math.max(1000, Math.min(config.stop_timeout / 4, 3000));
+      const step = async (name: string, work: Promise<unknown> | undefined, until: number): Promise<void> => {
+        if (!work) return;
+        const late = await settleBy(work, until);
+        if (late) log.warn({ step: name, stop_timeout_ms: config.stop_timeout }, 'stop: a step did not finish in time; going on without it');
+      };
       abort.abort();
       clock.stop();
-      await tunnel?.stop();
+      await step('tunnel', tunnel?.stop(), outboxFrom);
       logChannel?.stop();
-      await scheduler.stop();
+      await step('scheduler', scheduler.stop(), outboxFrom);
       if (pending.length > 0) flush();
-      await Promise.all(inFlightAppends);
-      await uplink.stop();
-      await outbox.close();
+      await step('appends', Promise.all(inFlightAppends), outboxFrom);
+      await step('uplink', uplink.stop(Math.max(0, Math.min(2000, outboxFrom - Date.now() - 500))), outboxFrom);
+      await outbox.close({ deadline });
     },
+    abandon: () => outbox.abandon(),
   };
+}
+
+/** Waits for `work` until the epoch ms `until`; true when it did not settle by then (it goes on). */
+async function settleBy(work: Promise<unknown>, until: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<true>((resolve) => {
+    timer = setTimeout(() => resolve(true), Math.max(0, until - Date.now()));
+  });
+  try {
+    return await Promise.race([work.then(() => false, () => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -9,6 +9,7 @@ import { createLogger } from '../logger.js';
 import { LogRing } from '../remote-logs/log-ring.js';
 import { AGENT_VERSION } from '../node-info.js';
 import { OUTBOX_HELP, runOutboxCommand } from './outbox-command.js';
+import { OutputClosed, streamSink } from './output-sink.js';
 
 const HELP = `ma-agent ${AGENT_VERSION}: the Monitor Actuator node agent
 
@@ -87,7 +88,16 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const loaded = await loadAgentConfig(values.config);
-  if (command === 'outbox') return runOutboxCommand(positionals[1], loaded, values, (s) => process.stdout.write(s));
+  if (command === 'outbox') {
+    const sink = streamSink(process.stdout);
+    try {
+      return await runOutboxCommand(positionals[1], loaded, values, (s) => sink.write(s));
+    } catch (e) {
+      // `... | head -1`: the reader has what it wanted. A closed output ends the command quietly.
+      if (e instanceof OutputClosed) return 0;
+      throw e;
+    }
+  }
   if (command === 'tunnel-key') {
     const { ensureTunnelKey } = await import('../tunnel/start-tunnel.js');
     const path = await import('node:path');
@@ -124,11 +134,23 @@ async function main(argv: string[]): Promise<number> {
   const teeLog = pino({ name: 'agent', level: log.level, base: { pid: process.pid } }, multistream([{ level: log.level as Level, stream: process.stdout }, { level: log.level as Level, stream: logRing }]));
   const agent = await startAgent(loaded, teeLog, { logRing });
   const shutdown = (signal: string) => {
-    log.info({ signal }, 'stopping');
+    log.info({ signal, stop_timeout_ms: loaded.config.stop_timeout }, 'stopping');
+    // The stop bounds itself; this is the backstop should something still hang (a disk that
+    // blocks): what memory holds is counted as dropped, synchronously, and the process exits.
+    const backstop = setTimeout(() => {
+      log.error({ stop_timeout_ms: loaded.config.stop_timeout }, 'stop did not finish in time; exiting now');
+      agent.abandon();
+      process.exit(1);
+    }, loaded.config.stop_timeout + 2000);
+    backstop.unref();
     agent.stop().then(
-      () => process.exit(0),
+      () => {
+        log.info({ signal }, 'stopped');
+        process.exit(0);
+      },
       (err: unknown) => {
         log.error({ err }, 'stop failed');
+        agent.abandon();
         process.exit(1);
       },
     );

@@ -36,11 +36,12 @@ export interface OutboxCommandOptions {
   force?: boolean;
 }
 
-type Out = (s: string) => void;
+/** Writes one piece of output; resolves when the reader can take more. */
+type Out = (s: string) => void | Promise<void>;
 
 export async function runOutboxCommand(sub: string | undefined, loaded: LoadedAgentConfig, o: OutboxCommandOptions, out: Out): Promise<number> {
   const dir = path.join(loaded.dataDir, 'outbox');
-  const inspection = await inspectOutbox(dir);
+  const inspection = await inspectOutbox(dir, { retainAcked: loaded.config.outbox.retain_acked });
   const range = {
     fromSeq: Math.max(seqOption(o.from, '--from') ?? 1, o.all ? 1 : inspection.stats.ackedSeq + 1),
     toSeq: seqOption(o.to, '--to') ?? Number.MAX_SAFE_INTEGER,
@@ -48,7 +49,7 @@ export async function runOutboxCommand(sub: string | undefined, loaded: LoadedAg
   switch (sub) {
     case 'inspect': {
       const s = inspection.stats;
-      out(
+      await out(
         JSON.stringify(
           {
             dir,
@@ -57,9 +58,18 @@ export async function runOutboxCommand(sub: string | undefined, loaded: LoadedAg
             pending: s.pending,
             dropped: s.dropped,
             bytes: s.bytes,
+            retain_acked: loaded.config.outbox.retain_acked,
+            retained_acked: inspection.retained,
             torn_or_corrupt_records: s.discardedOnRecovery,
             problems: inspection.problems,
-            segments: inspection.segments.map((g) => ({ file: path.basename(g.path), first_seq: g.firstSeq, last_seq: g.lastSeq, records: g.count, bytes: g.bytes })),
+            segments: inspection.segments.map((g) => ({
+              file: path.basename(g.path),
+              first_seq: g.firstSeq,
+              last_seq: g.lastSeq,
+              records: g.count,
+              bytes: g.bytes,
+              acked: g.lastSeq <= s.ackedSeq,
+            })),
             owner: inspection.lock ?? null,
           },
           null,
@@ -71,12 +81,12 @@ export async function runOutboxCommand(sub: string | undefined, loaded: LoadedAg
     case 'export': {
       const format = o.format ?? 'jsonl';
       if (format !== 'jsonl' && format !== 'csv') throw new MaError(ErrorCode.InputInvalid, `--format: got "${format}", expected jsonl or csv`);
-      if (format === 'csv') out('seq,channel,ts,iso_time,value,sync,boot,mono\n');
+      if (format === 'csv') await out('seq,channel,ts,iso_time,value,sync,boot,mono\n');
       let n = 0;
       for await (const r of iterateRecords(dir, range)) {
         n++;
-        if (format === 'jsonl') out(JSON.stringify(r) + '\n');
-        else out(`${r.seq},${csv(r.ch)},${r.ts},${new Date(r.ts).toISOString()},${r.v},${r.sync ?? ''},${r.boot ?? ''},${r.mono ?? ''}\n`);
+        if (format === 'jsonl') await out(JSON.stringify(r) + '\n');
+        else await out(`${r.seq},${csv(r.ch)},${r.ts},${new Date(r.ts).toISOString()},${r.v},${r.sync ?? ''},${r.boot ?? ''},${r.mono ?? ''}\n`);
       }
       process.stderr.write(`exported ${n} record(s) from ${dir}\n`);
       return 0;
@@ -160,6 +170,6 @@ async function replay(loaded: LoadedAgentConfig, dir: string, range: { fromSeq: 
   } finally {
     await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
   }
-  out(`replayed ${sent} record(s) to ${config.server.mqtt_url}${held > 0 ? `; ${held} taken before the clock was synchronised are held until it is` : ''}\n`);
+  await out(`replayed ${sent} record(s) to ${config.server.mqtt_url}${held > 0 ? `; ${held} taken before the clock was synchronised are held until it is` : ''}\n`);
   return 0;
 }

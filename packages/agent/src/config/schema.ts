@@ -101,6 +101,11 @@ export const agentConfigSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * How long a stop (SIGTERM) may take at most. The outbox gets the last part of it to write
+     * what it holds in memory; what it cannot write by then (a full disk) is counted as dropped.
+     */
+    stop_timeout: durationSchema('10s'),
     /** How often drivers that support it look for new devices (e.g. a probe plugged in). */
     rediscover_interval: durationSchema('60s'),
     /** Reverse SSH tunnel to the control point, so people can reach this node behind NAT (docs/remote-access.md). */

@@ -42,6 +42,23 @@ describe('outbox inspection (read-only, for the CLI)', () => {
     expect((await inspectOutbox(dir)).lock).toBeUndefined();
   });
 
+  it('with retainAcked, reports the acked segments kept on disk, their records and bytes', async () => {
+    const outbox = createSegmentLogOutbox({ dir, fsyncIntervalMs: 0, segmentBytes: 1024, retainAcked: true });
+    await outbox.open();
+    for (let i = 1; i <= 60; i += 10) await outbox.append(entries(i, 10));
+    await outbox.ack(60);
+    const { bytes } = outbox.stats();
+    await outbox.close();
+    expect(bytes).toBeGreaterThan(0);
+    const report = await inspectOutbox(dir, { retainAcked: true });
+    expect(report.segments.reduce((n, s) => n + s.count, 0)).toBe(60);
+    expect(report.stats).toMatchObject({ bytes, pending: 0, ackedSeq: 60, lastSeq: 60 });
+    expect(report.retained).toEqual({ segments: report.segments.length, records: 60, bytes });
+    expect(await collect(iterateRecords(dir))).toHaveLength(60);
+    // Without it, acked segments are what the next open deletes: none are reported.
+    expect((await inspectOutbox(dir)).segments).toEqual([]);
+  });
+
   it('iterates records in seq order within an inclusive range, across segments', async () => {
     const outbox = createSegmentLogOutbox({ dir, fsyncIntervalMs: 0, segmentBytes: 1024 });
     await outbox.open();

@@ -14,6 +14,11 @@ export interface OutboxInspection {
   /** What open() would report after recovery (degraded is never set: that is runtime state). */
   stats: OutboxStats;
   segments: SegmentInfo[];
+  /**
+   * Segments whose records are all acked and kept only because of `retainAcked` (history for
+   * export --all and replay); they are part of `segments` and `stats.bytes`.
+   */
+  retained: { segments: number; records: number; bytes: number };
   /** Torn or corrupt records that open() would discard. */
   problems: RecoveryProblem[];
   /** The process recorded in `<dir>/LOCK`, if any, and whether it is still running. */
@@ -22,8 +27,13 @@ export interface OutboxInspection {
 
 const quiet: OutboxLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-export async function inspectOutbox(dir: string): Promise<OutboxInspection> {
-  const rec = await recoverLog(dir, { repair: false, log: quiet });
+/**
+ * `retainAcked` must be what the owning agent runs with (outbox.retain_acked): without it,
+ * fully acked segments are what open() deletes, and are not reported.
+ */
+export async function inspectOutbox(dir: string, options: { retainAcked?: boolean } = {}): Promise<OutboxInspection> {
+  const rec = await recoverLog(dir, { repair: false, log: quiet, retainAcked: options.retainAcked ?? false });
+  const acked = rec.segments.filter((s) => s.lastSeq <= rec.ackedSeq);
   const owner = await readLockOwner(dir);
   const inspection: OutboxInspection = {
     dir,
@@ -36,6 +46,7 @@ export async function inspectOutbox(dir: string): Promise<OutboxInspection> {
       discardedOnRecovery: rec.discarded,
     },
     segments: rec.segments,
+    retained: { segments: acked.length, records: acked.reduce((n, s) => n + s.count, 0), bytes: acked.reduce((n, s) => n + s.bytes, 0) },
     problems: rec.problems,
   };
   if (owner) inspection.lock = { pid: owner.pid, live: isLive(owner) };

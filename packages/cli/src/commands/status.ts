@@ -11,12 +11,32 @@ interface NodeStatusResponse {
 
 const when = (ts: number | null | undefined): string => (ts ? new Date(ts).toISOString() : 'never');
 
+/** ", as of <time> (<age> ago)": the moment a status was sampled, for counts that move. */
+function sampledAt(ts: number | undefined, now: number): string {
+  if (!ts) return ' (sample time unknown)';
+  return `, as of ${new Date(ts).toISOString()} (${age(now - ts)})`;
+}
+
+function age(ms: number): string {
+  if (ms < 1000) return 'just now';
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s ago`;
+  const m = Math.round(s / 60);
+  if (m < 120) return `${m} min ago`;
+  return `${Math.round(m / 60)} h ago`;
+}
+
 /** The node's last status as a person reads it: what `tail -f` and `netstat` on the node would have told. */
-export function formatNodeStatus(r: NodeStatusResponse): string {
+export function formatNodeStatus(r: NodeStatusResponse, now: number = Date.now()): string {
   const s = r.status;
   const lines = [`${r.node}: ${r.online ? 'online' : 'OFFLINE'} (last seen ${when(r.last_seen)})`];
   if (s.agent_version) lines.push(`  agent      ${s.agent_version} on ${s.hostname ?? '?'}${s.ip ? ` (${s.ip})` : ''}, started ${when(s.started_at)}`);
-  if (s.outbox) lines.push(`  outbox     ${s.outbox.pending} unsent, ${s.outbox.dropped} dropped${s.outbox.degraded ? `, ${s.outbox.degraded}` : ''}`);
+  if (s.outbox) {
+    // The agent samples these counts when it publishes its status (on connect and each
+    // heartbeat), so they can be a heartbeat old: say when they were taken.
+    const o = s.outbox;
+    lines.push(`  outbox     ${o.pending} unsent, ${o.dropped} dropped${o.degraded ? `, ${o.degraded}` : ''}${sampledAt(s.ts, now)}`);
+  }
   if (s.clock_synced !== undefined) lines.push(`  clock      ${s.clock_synced ? 'synchronised' : 'NOT synchronised (readings are mapped later)'}`);
   if (s.tunnel) {
     const t = s.tunnel;
