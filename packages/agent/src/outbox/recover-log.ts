@@ -19,7 +19,7 @@
  * describes what open() would recover.
  */
 import { open } from 'node:fs/promises';
-import { unlinkIfExists } from './durable-file.js';
+import { errnoCode, unlinkIfExists } from './durable-file.js';
 import type { Logger } from '../logger.js';
 import { readOutboxState, type LoadedState } from './outbox-state.js';
 import { listSegments, scanSegmentFile, type ProblemReason } from './segment-files.js';
@@ -75,7 +75,14 @@ export async function recoverLog(dir: string, opts: { repair: boolean; log: Outb
   const problems: RecoveryProblem[] = [];
   for (const [i, file] of files.entries()) {
     const isLast = i === files.length - 1;
-    const scan = await scanSegmentFile(file.path, isLast);
+    let scan;
+    try {
+      scan = await scanSegmentFile(file.path, isLast);
+    } catch (e) {
+      // Inspecting a live outbox: its owner deleted this (acked) segment since we listed it.
+      if (errnoCode(e) === 'ENOENT') continue;
+      throw e;
+    }
     if (scan.problem) {
       const next = files[i + 1];
       const lastGood = scan.lastSeq ?? file.firstSeq - 1;
