@@ -9,7 +9,7 @@ import { getDriver } from './drivers/registry.js';
 import type { Logger } from './logger.js';
 import { AGENT_VERSION, bootId, primaryIp } from './node-info.js';
 import type { Outbox, OutboxEntry } from './outbox/outbox.js';
-import { createSegmentLogOutbox } from './outbox/segment-log-outbox.js';
+import { createSegmentLogOutbox, type DropReason } from './outbox/segment-log-outbox.js';
 import { Scheduler } from './scheduler.js';
 import { LogChannel } from './remote-logs/log-channel.js';
 import type { LogRing } from './remote-logs/log-ring.js';
@@ -70,9 +70,15 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
     onNearlyFull: (pct) => {
       publishEvent({ ts: clock.wallNow(), type: 'disk_low', message: `outbox ${Math.round(pct)}% full of unsent readings; the oldest are dropped (counted) at 100%` });
     },
-    onDrop: (count, firstSeq, lastSeq) => {
-      log.error({ count, firstSeq, lastSeq }, 'outbox full: dropped the oldest unsent readings');
-      publishEvent({ ts: Date.now(), type: 'agent_fault', message: `outbox full: dropped ${count} unsent readings (seq ${firstSeq}..${lastSeq})` });
+    onDrop: (count, firstSeq, lastSeq, reason) => {
+      const why = DROP_REASONS[reason];
+      log.error({ count, firstSeq, lastSeq, reason }, `outbox: dropped unsent readings (${why})`);
+      publishEvent({ ts: Date.now(), type: 'agent_fault', message: `outbox: dropped ${count} unsent readings (seq ${firstSeq}..${lastSeq}): ${why}` });
+    },
+    onDiskFull: (full) => {
+      // The status carries outbox.degraded: say so now, not at the next heartbeat.
+      if (full) publishEvent({ ts: Date.now(), type: 'agent_fault', message: 'disk full: new readings are held in memory (bounded; beyond it the oldest are dropped, counted) until there is space' });
+      ready.uplink?.publishStatus();
     },
   });
   await outbox.open();
@@ -230,6 +236,14 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
     abandon: () => outbox.abandon(),
   };
 }
+
+const DROP_REASONS: Record<DropReason, string> = {
+  size_bound: 'the outbox reached outbox.max_bytes; the oldest went',
+  memory_buffer: 'the disk is full and the memory buffer overflowed; the oldest went',
+  closed: 'the agent stopped while the disk was full; they were only in memory',
+  lost_in_crash: 'the agent died while the disk was full; they were only in memory',
+  write_failed: 'the disk failed to write them',
+};
 
 /** Waits for `work` until the epoch ms `until`; true when it did not settle by then (it goes on). */
 async function settleBy(work: Promise<unknown>, until: number): Promise<boolean> {

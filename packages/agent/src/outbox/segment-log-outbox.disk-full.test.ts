@@ -82,7 +82,8 @@ const blindToFreeSpace: SegmentFs = {
 describe('segment-log outbox on a full disk', () => {
   it('still advances and keeps its acked cursor, frees the backlog segment and writes what it held, across a restart', async () => {
     // A 4 MiB segment on a 256 KiB disk: the whole backlog is in the one active segment.
-    let outbox = await openOutbox({ fsImpl: blindToFreeSpace, segmentBytes: 4 * 1024 * 1024 });
+    const diskFull: boolean[] = [];
+    let outbox = await openOutbox({ fsImpl: blindToFreeSpace, segmentBytes: 4 * 1024 * 1024, onDiskFull: (full) => diskFull.push(full) });
     const durable = await fillDisk(outbox);
     expect(await segmentFiles()).toHaveLength(1);
     const held = await outbox.append(entries(100_000, 50));
@@ -96,6 +97,7 @@ describe('segment-log outbox on a full disk', () => {
     await expect.poll(() => outbox.stats().degraded, { timeout: 5000 }).toBeUndefined();
     const lastSeq = held.at(-1)!.seq;
     expect(await readAllAfter(outbox, durable)).toEqual(range(durable + 1, lastSeq));
+    expect(diskFull, 'told once when it filled and once when it had room again').toEqual([true, false]);
 
     await closeOutbox(outbox);
     outbox = await openOutbox({ fsImpl: blindToFreeSpace, segmentBytes: 4 * 1024 * 1024 });
@@ -135,11 +137,13 @@ describe('segment-log outbox on a full disk', () => {
   });
 
   it('counts readings that were only in memory when the process died, once, and never reuses their seqs', async () => {
-    const outbox = await openOutbox({ memoryBufferMax: 100 });
+    const liveDrops: string[] = [];
+    const outbox = await openOutbox({ memoryBufferMax: 100, onDrop: (_n, _f, _l, reason) => liveDrops.push(reason) });
     const durable = await fillDisk(outbox);
     await outbox.append(entries(300_000, 300)); // 200 over the memory bound: dropped and counted now
     const { lastSeq, dropped: droppedLive } = outbox.stats();
     expect(droppedLive).toBeGreaterThanOrEqual(200);
+    expect(new Set(liveDrops)).toEqual(new Set(['memory_buffer']));
 
     // What kill -9 leaves behind is what is on disk now: copy it, without the dead owner's lock.
     const crashed = await tempDir('outbox-crashed');
@@ -148,7 +152,7 @@ describe('segment-log outbox on a full disk', () => {
       await cp(dir, copy, { recursive: true });
       await rm(join(copy, 'LOCK'));
       const drops: number[] = [];
-      let recovered = await openOutbox({ onDrop: (n) => drops.push(n) }, copy);
+      let recovered = await openOutbox({ onDrop: (n, _f, _l, reason) => drops.push(reason === 'lost_in_crash' ? n : NaN) }, copy);
       const s = recovered.stats();
       expect(s.lastSeq).toBe(lastSeq);
       expect(s.dropped, 'produced = on disk + counted drops, exactly').toBe(lastSeq - durable);

@@ -68,8 +68,10 @@ export interface SegmentLogOutboxOptions {
   /** Records kept in memory while the disk is full. Default 10,000. */
   memoryBufferMax?: number;
   log?: OutboxLogger;
-  /** Unacked records were dropped (size bound or memory buffer), `count` of them in [firstSeq, lastSeq]. */
-  onDrop?: (count: number, firstSeq: number, lastSeq: number) => void;
+  /** Unacked records were dropped, `count` of them in [firstSeq, lastSeq] (see DropReason). */
+  onDrop?: (count: number, firstSeq: number, lastSeq: number, reason: DropReason) => void;
+  /** The disk filled up (true: new records are held in memory) or has room again (false). */
+  onDiskFull?: (full: boolean) => void;
   /**
    * Segments holding unacked records crossed `nearlyFullPct` of maxBytes (re-armed once they
    * fall 10 points below): the drop-oldest bound is getting close.
@@ -85,6 +87,13 @@ export interface SegmentLogOutboxOptions {
   retainAcked?: boolean;
   fsImpl?: SegmentFs;
 }
+
+/**
+ * Why records were dropped: the size bound (maxBytes), the memory buffer while the disk was full,
+ * a close that could not write them, a crash that lost them in memory (counted at the next
+ * open), or a write error other than a full disk.
+ */
+export type DropReason = 'size_bound' | 'memory_buffer' | 'closed' | 'lost_in_crash' | 'write_failed';
 
 export const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
@@ -192,6 +201,7 @@ class SegmentLogOutbox implements Outbox {
     this.reader = new SegmentReader(this.log);
     this.fs = options.fsImpl ?? defaultFs;
     this.onDrop = options.onDrop;
+    this.onDiskFull = options.onDiskFull;
     this.onNearlyFull = options.onNearlyFull;
     this.nearlyFullPct = options.nearlyFullPct ?? NEARLY_FULL_PCT;
     this.retainAcked = options.retainAcked ?? false;
@@ -204,6 +214,7 @@ class SegmentLogOutbox implements Outbox {
   }
 
   private readonly onDrop: SegmentLogOutboxOptions['onDrop'];
+  private readonly onDiskFull: SegmentLogOutboxOptions['onDiskFull'];
   private readonly onNearlyFull: SegmentLogOutboxOptions['onNearlyFull'];
   private readonly nearlyFullPct: number;
   private readonly retainAcked: boolean;
@@ -239,7 +250,7 @@ class SegmentLogOutbox implements Outbox {
       if (rec.lostInMemory > 0 || rec.loaded.source !== 'state') await this.writeState();
       if (rec.lostInMemory > 0) {
         const n = rec.lostInMemory;
-        this.callHook('onDrop', () => this.onDrop?.(n, rec.heldThroughSeq - n + 1, rec.heldThroughSeq));
+        this.callHook('onDrop', () => this.onDrop?.(n, rec.heldThroughSeq - n + 1, rec.heldThroughSeq, 'lost_in_crash'));
       }
       const last = this.segments.at(-1);
       if (last && last.bytes < this.segmentBytes) this.active = { seg: last, fh: await open(last.path, 'r+') };
@@ -353,7 +364,7 @@ class SegmentLogOutbox implements Outbox {
     this.log.error({ dir: this.dir, count: lost.length, firstSeq, lastSeq }, `outbox ${how} with readings that could not be written; they are lost and counted as dropped`);
     const error = new MaError(ErrorCode.StorageFull, `outbox ${this.dir} ${how} before these records could be written`);
     for (const p of lost) this.settle(p.batch, error);
-    this.callHook('onDrop', () => this.onDrop?.(lost.length, firstSeq, lastSeq));
+    this.callHook('onDrop', () => this.onDrop?.(lost.length, firstSeq, lastSeq, 'closed'));
   }
 
   // ---- group commit -------------------------------------------------------------------------
@@ -413,6 +424,7 @@ class SegmentLogOutbox implements Outbox {
     if (this.degraded && this.pending.length === 0) {
       this.degraded = false;
       this.log.info({ dir: this.dir }, 'outbox: disk has space again; buffered records are written');
+      this.callHook('onDiskFull', () => this.onDiskFull?.(false));
     }
     if (this.stateDirty) await this.persistState();
     this.updateFullness();
@@ -427,6 +439,7 @@ class SegmentLogOutbox implements Outbox {
         // what follows starts in a new (small, see lowDisk) segment.
         this.rollNext = true;
         this.lowDisk = true;
+        this.callHook('onDiskFull', () => this.onDiskFull?.(true));
       }
       this.enforceMemoryBound();
       // Every record now held in memory is accepted: record the newest one before saying so,
@@ -442,9 +455,12 @@ class SegmentLogOutbox implements Outbox {
     this.pending = this.pending.filter((p) => !failed.has(p.batch));
     if (removed.length > 0) {
       // Their seqs are used up: count them, so produced = stored + dropped stays exact.
+      const firstSeq = (removed[0] as PendingRecord).record.seq;
+      const lastSeq = (removed[removed.length - 1] as PendingRecord).record.seq;
       this.dropped += removed.length;
-      this.lostThroughSeq = Math.max(this.lostThroughSeq, (removed[removed.length - 1] as PendingRecord).record.seq);
+      this.lostThroughSeq = Math.max(this.lostThroughSeq, lastSeq);
       await this.persistState();
+      this.callHook('onDrop', () => this.onDrop?.(removed.length, firstSeq, lastSeq, 'write_failed'));
     }
     const reason = new MaError(ErrorCode.StorageFailed, `could not write to outbox ${this.dir}: ${String(error)}`, { cause: error });
     for (const batch of failed) this.settle(batch, reason);
@@ -468,7 +484,7 @@ class SegmentLogOutbox implements Outbox {
     this.lostThroughSeq = Math.max(this.lostThroughSeq, lastSeq);
     this.stateDirty = true;
     this.log.warn({ dir: this.dir, count: excess, firstSeq, lastSeq }, 'outbox: memory buffer full while the disk is full; dropped the oldest records');
-    this.callHook('onDrop', () => this.onDrop?.(excess, firstSeq, lastSeq));
+    this.callHook('onDrop', () => this.onDrop?.(excess, firstSeq, lastSeq, 'memory_buffer'));
   }
 
   // ---- writing -----------------------------------------------------------------------------
@@ -593,7 +609,7 @@ class SegmentLogOutbox implements Outbox {
       if (lost > 0) {
         const firstSeq = Math.max(seg.firstSeq, this.ackedSeq + 1);
         this.log.warn({ dir: this.dir, count: lost, firstSeq, lastSeq: seg.lastSeq }, 'outbox: size bound reached; dropped the oldest unacked records');
-        this.callHook('onDrop', () => this.onDrop?.(lost, firstSeq, seg.lastSeq));
+        this.callHook('onDrop', () => this.onDrop?.(lost, firstSeq, seg.lastSeq, 'size_bound'));
       }
     }
   }
