@@ -339,7 +339,7 @@ describe('segment-log outbox: disk full', () => {
 
   it('drops the oldest buffered records beyond memoryBufferMax, and counts them', async () => {
     const fs = fillableFs();
-    const drops: number[][] = [];
+    const drops: Array<[number, number, number, string]> = [];
     const outbox = await openOutbox({ fsImpl: fs, memoryBufferMax: 5, onDrop: (...args) => drops.push(args) });
     fs.full = true;
     for (let i = 1; i <= 8; i++) await outbox.append([entry(i)]);
@@ -371,5 +371,7 @@ describe('segment-log outbox: disk full', () => {
     outbox = await reopen(outbox);
     expect(seqs(await readAll(outbox))).toEqual([1, 2, 4]);
     expect(outbox.stats().discardedOnRecovery).toBe(0);
+    // Seq 3 is used up and never stored: counted, so produced = stored + dropped holds.
+    expect(outbox.stats()).toMatchObject({ lastSeq: 4, dropped: 1 });
   });
 });
