@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isStorageError } from '@ma/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LOCK_BYTES } from './outbox-lock.js';
 import { createSegmentLogOutbox } from './segment-log-outbox.js';
 
 let dir: string;
@@ -51,6 +52,19 @@ describe('outbox lock', () => {
     await expect(canOpen()).resolves.toBe(false);
     await first.close();
     await expect(canOpen()).resolves.toBe(true);
+  });
+
+  it('marks the lock free in place on close instead of deleting it, so a restart needs no new disk block', async () => {
+    const first = createSegmentLogOutbox({ dir });
+    await first.open();
+    await first.close();
+    expect(JSON.parse(await readFile(lockFile(), 'utf8'))).toEqual({ pid: 0 });
+    expect((await stat(lockFile())).size).toBe(LOCK_BYTES);
+    const second = createSegmentLogOutbox({ dir });
+    await second.open();
+    expect((JSON.parse(await readFile(lockFile(), 'utf8')) as { pid: number }).pid).toBe(process.pid);
+    expect((await stat(lockFile())).size).toBe(LOCK_BYTES);
+    await second.close();
   });
 
   it('refuses a directory locked by another running process, naming it', async () => {

@@ -1,4 +1,4 @@
-import { cp, readdir, rm, stat, statfs } from 'node:fs/promises';
+import { cp, open as openFile, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mountSmallDisk, type SmallDisk } from '../../../../test/support/tmpfs.js';
@@ -71,6 +71,26 @@ const freeBytes = async (): Promise<number> => {
   const s = await statfs(disk.dir);
   return s.bavail * s.bsize;
 };
+
+/** Another program takes every byte left on the disk. */
+async function takeEveryByteLeft(): Promise<void> {
+  const fh = await openFile(join(disk.dir, 'filler'), 'w');
+  try {
+    let at = 0;
+    for (let chunk = 64 * 1024; chunk >= 1; chunk = Math.floor(chunk / 2)) {
+      for (;;) {
+        try {
+          at += (await fh.write(Buffer.alloc(chunk, 1), 0, chunk, at)).bytesWritten;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+          break;
+        }
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}
 
 /** The real filesystem, except that free space looks plentiful: segments are not rolled early. */
 const blindToFreeSpace: SegmentFs = {
@@ -180,6 +200,21 @@ describe('segment-log outbox on a full disk', () => {
     expect((await readOutboxState(dir)).state).toMatchObject({ dropped: lastSeq - durable, lostThroughSeq: lastSeq });
     outbox = await openOutbox();
     expect(outbox.stats()).toMatchObject({ lastSeq, dropped: lastSeq - durable, pending: durable });
+  });
+
+  it('starts again on a disk that is completely full, where it stopped, and acks still free space', async () => {
+    let outbox = await openOutbox();
+    const durable = await fillDisk(outbox);
+    const { lastSeq } = outbox.stats();
+    await closeOutbox(outbox);
+    await takeEveryByteLeft();
+    expect(await freeBytes()).toBe(0);
+
+    outbox = await openOutbox();
+    expect(outbox.stats()).toMatchObject({ lastSeq, pending: durable, dropped: lastSeq - durable });
+    await drain(outbox);
+    expect(outbox.stats()).toMatchObject({ ackedSeq: durable, pending: 0, bytes: 0 });
+    expect(await freeBytes()).toBeGreaterThan(128 * 1024);
   });
 
   it('abandon() counts what memory holds synchronously, and the next start does not count it again', async () => {
