@@ -219,7 +219,7 @@ describe('segment-log outbox recovery: older segments and metadata', () => {
     await withOutbox(async (o) => {
       expect(o.stats()).toMatchObject({ ackedSeq: 12, dropped: 3, lastSeq: 60, pending: 48 });
     }, small);
-    expect((await readdir(dir)).sort()).toEqual(['segments', 'state']);
+    expect((await readdir(dir)).sort(), 'acked and state.json are gone').toEqual(['LOCK', 'segments', 'state']);
     expect((await readOutboxState(dir)).state).toMatchObject({ ackedSeq: 12, dropped: 3 });
   });
 });
