@@ -60,7 +60,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     return reply.status(500).send({ error: { code: ErrorCode.Internal, message: 'internal error; see the server log' } });
   });
 
-  await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
+  // One WebSocket message may carry a whole MQTT packet; the broker's own limit
+  // (mqtt.max_packet_bytes) is what refuses an oversized one, on every transport alike.
+  await app.register(fastifyWebsocket, { options: { maxPayload: Math.max(1024 * 1024, (deps.broker?.maxPacketBytes ?? 0) + 16) } });
 
   const ctx = new HttpContext(deps);
   registerHealthRoutes(app, ctx, openapi);

@@ -10,6 +10,7 @@ export const nodeStatsSchema = {
     messages_rejected: { type: 'integer' },
     publishes_refused: { type: 'integer' },
     auth_failures: { type: 'integer' },
+    client_ids_refused: { type: 'integer' },
     last_reject_reason: nullable('string'),
     last_reject_at: nullable('integer'),
   },

@@ -93,8 +93,11 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
     },
     async (req) => {
       const { alert } = await visibleAlert(req, req.params.id);
-      if (alert.state === 'resolved') throw new MaError(ErrorCode.Conflict, `alert ${alert.id} is already resolved`);
       const principal = ctx.principal(req);
+      // Acknowledging stops repeats and escalation: a change, so not for a read-only token.
+      // Anyone who may view the node may acknowledge (its recipients can, from the notification link).
+      if (principal.readOnly) throw new MaError(ErrorCode.AuthForbidden, 'a read-only token cannot acknowledge alerts; use a token with scope "grants" or log in');
+      if (alert.state === 'resolved') throw new MaError(ErrorCode.Conflict, `alert ${alert.id} is already resolved`);
       const note = req.body?.note?.trim() || null;
       const ok = await alertsOf(ctx).engine.acknowledge(alert.id, principal.user?.name ?? principal.actor, note);
       if (!ok) throw new MaError(ErrorCode.Conflict, `alert ${alert.id} was already acknowledged`);

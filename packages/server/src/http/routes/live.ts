@@ -4,6 +4,11 @@ import { createWebSocketStream } from 'ws';
 import type { HttpContext } from '../context.js';
 
 const LIVE_MAX_BUFFERED = 4 * 1024 * 1024;
+/**
+ * Besides the re-check on every auth change in this process, each feed re-checks its principal
+ * this often: that catches a token expiring, and a revocation made by another replica.
+ */
+export const LIVE_PRINCIPAL_RECHECK_MS = 30_000;
 
 function originHost(origin: string): string | undefined {
   try {
@@ -28,16 +33,34 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: HttpContext):
     let access = await auth.access(principal);
     let version = auth.grantsVersion;
     let refreshing = false;
-    const visible = (node: string): boolean => {
-      if (version !== auth.grantsVersion && !refreshing) {
-        refreshing = true;
-        const v = auth.grantsVersion;
-        void auth.access(principal).then(
-          (a) => ((access = a), (version = v), (refreshing = false)),
-          () => socket.close(1011, 'cannot re-check grants'),
-        );
+    // Until a re-check after an auth change has answered, nothing is sent: a revoked token or
+    // a disabled user must not see even the messages of those few milliseconds.
+    let holding = false;
+    const recheck = (v: number): void => {
+      refreshing = true;
+      holding = true;
+      void (async () => {
+        if (!(await auth.stillValid(principal))) return socket.close(4401, 'the credential of this live feed was revoked, expired or logged out');
+        access = await auth.access(principal);
+        version = v;
+      })().then(
+        () => ((refreshing = false), (holding = false)),
+        () => socket.close(1011, 'cannot re-check grants'),
+      );
+    };
+    // A quiet feed notices an auth change within a second, not only when its next message comes.
+    let lastFull = Date.now();
+    const timer = setInterval(() => {
+      if (refreshing) return;
+      if (version !== auth.grantsVersion || Date.now() - lastFull >= LIVE_PRINCIPAL_RECHECK_MS) {
+        lastFull = Date.now();
+        recheck(auth.grantsVersion);
       }
-      return access.can({ name: node }, 'view');
+    }, 1000);
+    timer.unref();
+    const visible = (node: string): boolean => {
+      if (version !== auth.grantsVersion && !refreshing) recheck(auth.grantsVersion);
+      return !holding && access.can({ name: node }, 'view');
     };
     const send = (m: LiveMessage): boolean => {
       if (socket.readyState !== socket.OPEN) return false;
@@ -53,7 +76,11 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: HttpContext):
       socket.send(JSON.stringify(m));
       return true;
     };
-    const unsubscribe = deps.live.subscribe({ send });
+    const unsubscribeHub = deps.live.subscribe({ send });
+    const unsubscribe = (): void => {
+      clearInterval(timer);
+      unsubscribeHub();
+    };
     socket.on('close', unsubscribe);
     socket.on('error', unsubscribe);
     send({ type: 'hello', server_time: Date.now() });
@@ -61,10 +88,10 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: HttpContext):
 
   const broker = deps.broker;
   if (broker) {
-    app.get('/mqtt', { websocket: true }, (socket) => {
+    app.get('/mqtt', { websocket: true }, (socket, req) => {
       const stream = createWebSocketStream(socket);
       stream.on('error', () => stream.destroy());
-      broker.handle(stream);
+      broker.handle(stream, req.ip);
     });
   }
 }
