@@ -6,6 +6,7 @@ import type { AlertRow, AlertState, NotificationRow } from '../../store/alerts-s
 import type { NodeRow } from '../../store/store.js';
 import { doc, type HttpContext } from '../context.js';
 import { errorSchema } from '../schemas.js';
+import { alertListSchema, alertSchema, deliveryListSchema, endedSchema, silenceListSchema, silenceSchema } from '../alert-schemas.js';
 import { parseTimeParam } from '../time-param.js';
 import { alertsOf } from './alert-rules.js';
 
@@ -58,7 +59,7 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
             limit: { type: 'integer', minimum: 1, maximum: 1000 },
           },
         },
-        response: { '4xx': errorSchema },
+        response: { 200: alertListSchema, '4xx': errorSchema },
       }),
     },
     async (req) => {
@@ -88,7 +89,7 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
         tags: ['alerts'],
         params: idParam,
         body: { type: 'object', properties: { note: { type: 'string', maxLength: 1000 } }, additionalProperties: false },
-        response: { '4xx': errorSchema },
+        response: { 200: alertSchema, '4xx': errorSchema },
       }),
     },
     async (req) => {
@@ -116,7 +117,7 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
           type: 'object',
           properties: { alert: { type: 'integer', minimum: 1, maximum: 2_147_483_647 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
         },
-        response: { '4xx': errorSchema },
+        response: { 200: deliveryListSchema, '4xx': errorSchema },
       }),
     },
     async (req) => {
@@ -143,7 +144,7 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
 
   app.get(
     '/api/v1/alert-silences',
-    { schema: doc({ summary: 'Silences in force or to come, on rules and nodes you may view', tags: ['alerts'], response: { '4xx': errorSchema } }) },
+    { schema: doc({ summary: 'Silences in force or to come, on rules and nodes you may view', tags: ['alerts'], response: { 200: silenceListSchema, '4xx': errorSchema } }) },
     async (req) => {
       const alerts = alertsOf(ctx);
       const nodes = await nodesById();
@@ -171,7 +172,7 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
           required: ['reason'],
           additionalProperties: false,
         },
-        response: { '4xx': errorSchema },
+        response: { 201: silenceSchema, '4xx': errorSchema },
       }),
     },
     async (req, reply) => {
@@ -197,7 +198,7 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
 
   app.delete<{ Params: { id: number } }>(
     '/api/v1/alert-silences/:id',
-    { schema: doc({ summary: 'End a silence now', tags: ['alerts'], params: idParam, response: { '4xx': errorSchema } }) },
+    { schema: doc({ summary: 'End a silence now', tags: ['alerts'], params: idParam, response: { 200: endedSchema, '4xx': errorSchema } }) },
     async (req) => {
       const alerts = alertsOf(ctx);
       const s = (await alerts.store.activeSilences()).find((x) => x.id === req.params.id);

@@ -1,7 +1,9 @@
-import type { LiveMessage } from '@ma/protocol';
+import { ErrorCode, type LiveMessage } from '@ma/protocol';
 import type { FastifyInstance } from 'fastify';
 import { createWebSocketStream } from 'ws';
-import type { HttpContext } from '../context.js';
+import { doc, type HttpContext } from '../context.js';
+import { errorSchema } from '../schemas.js';
+import { errorBody } from '../framework-errors.js';
 
 const LIVE_MAX_BUFFERED = 4 * 1024 * 1024;
 /**
@@ -21,7 +23,22 @@ function originHost(origin: string): string | undefined {
 /** The dashboard's live feed, and MQTT over WebSocket for nodes behind HTTPS-only networks. */
 export function registerWebSocketRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const { deps } = ctx;
-  app.get('/api/v1/live', { websocket: true }, async (socket, req) => {
+  app.get(
+    '/api/v1/live',
+    {
+      websocket: true,
+      // A plain GET (no Upgrade) never reaches the WebSocket handler; answer it in our format.
+      preHandler: async (req, reply) => {
+        if (req.headers.upgrade?.toLowerCase() !== 'websocket') return reply.status(426).header('upgrade', 'websocket').send(errorBody(ErrorCode.InputInvalid, 'this is a WebSocket endpoint: connect with "Upgrade: websocket"'));
+      },
+      schema: doc({
+        summary: 'The live feed (WebSocket): readings, status and channel changes of the nodes you may view',
+        tags: ['live'],
+        response: { '4xx': errorSchema },
+        documented: { 101: { description: 'switching to the WebSocket protocol' }, 426: { description: 'a plain GET without "Upgrade: websocket"', content: { 'application/json': { schema: errorSchema } } } },
+      }),
+    },
+    async (socket, req) => {
     // Only the nodes this principal may view; grants are re-read when they change.
     const principal = req.principal;
     if (!principal) return socket.close(4401, 'log in or send an API token');
@@ -84,7 +101,8 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: HttpContext):
     socket.on('close', unsubscribe);
     socket.on('error', unsubscribe);
     send({ type: 'hello', server_time: Date.now() });
-  });
+    },
+  );
 
   const broker = deps.broker;
   if (broker) {
