@@ -39,68 +39,70 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: HttpContext):
       }),
     },
     async (socket, req) => {
-    // Only the nodes this principal may view; grants are re-read when they change.
-    const principal = req.principal;
-    if (!principal) return socket.close(4401, 'log in or send an API token');
-    // Cross-site WebSocket hijacking: browsers send cookies with a WebSocket from any page, so
-    // a cookie-authenticated feed must come from this server's own origin.
-    const origin = req.headers.origin;
-    if (principal.via === 'session' && origin !== undefined && originHost(origin) !== req.headers.host) return socket.close(4403, 'cross-origin live feed refused');
-    const auth = deps.auth;
-    let access = await auth.access(principal);
-    let version = auth.grantsVersion;
-    let refreshing = false;
-    // Until a re-check after an auth change has answered, nothing is sent: a revoked token or
-    // a disabled user must not see even the messages of those few milliseconds.
-    let holding = false;
-    const recheck = (v: number): void => {
-      refreshing = true;
-      holding = true;
-      void (async () => {
-        if (!(await auth.stillValid(principal))) return socket.close(4401, 'the credential of this live feed was revoked, expired or logged out');
-        access = await auth.access(principal);
-        version = v;
-      })().then(
-        () => ((refreshing = false), (holding = false)),
-        () => socket.close(1011, 'cannot re-check grants'),
-      );
-    };
-    // A quiet feed notices an auth change within a second, not only when its next message comes.
-    let lastFull = Date.now();
-    const timer = setInterval(() => {
-      if (refreshing) return;
-      if (version !== auth.grantsVersion || Date.now() - lastFull >= LIVE_PRINCIPAL_RECHECK_MS) {
-        lastFull = Date.now();
-        recheck(auth.grantsVersion);
-      }
-    }, 1000);
-    timer.unref();
-    const visible = (node: string): boolean => {
-      if (version !== auth.grantsVersion && !refreshing) recheck(auth.grantsVersion);
-      return !holding && access.can({ name: node }, 'view');
-    };
-    const send = (m: LiveMessage): boolean => {
-      if (socket.readyState !== socket.OPEN) return false;
-      if (m.type === 'readings' || m.type === 'status') {
-        if (!visible(m.node)) return true;
-      } else if (m.type === 'channel' && !visible(m.channel.node)) return true;
-      // A dashboard that cannot keep up is disconnected (it reconnects and refetches),
-      // rather than letting its queue grow without bound.
-      if (socket.bufferedAmount > LIVE_MAX_BUFFERED) {
-        socket.close(1013, 'too slow');
-        return false;
-      }
-      socket.send(JSON.stringify(m));
-      return true;
-    };
-    const unsubscribeHub = deps.live.subscribe({ send });
-    const unsubscribe = (): void => {
-      clearInterval(timer);
-      unsubscribeHub();
-    };
-    socket.on('close', unsubscribe);
-    socket.on('error', unsubscribe);
-    send({ type: 'hello', server_time: Date.now() });
+      // Only the nodes this principal may view; grants are re-read when they change.
+      const principal = req.principal;
+      if (!principal) return socket.close(4401, 'log in or send an API token');
+      // Cross-site WebSocket hijacking: browsers send cookies with a WebSocket from any page, so
+      // a cookie-authenticated feed must come from this server's own origin.
+      const origin = req.headers.origin;
+      if (principal.via === 'session' && origin !== undefined && originHost(origin) !== req.headers.host) return socket.close(4403, 'cross-origin live feed refused');
+      const auth = deps.auth;
+      let access = await auth.access(principal);
+      let version = auth.grantsVersion;
+      let refreshing = false;
+      // Until a re-check after an auth change has answered, nothing is sent: a revoked token or
+      // a disabled user must not see even the messages of those few milliseconds.
+      let holding = false;
+      const recheck = (v: number, hold: boolean): void => {
+        refreshing = true;
+        holding = hold;
+        void (async () => {
+          if (!(await auth.stillValid(principal))) return socket.close(4401, 'the credential of this live feed was revoked, expired or logged out');
+          access = await auth.access(principal);
+          version = v;
+        })().then(
+          () => ((refreshing = false), (holding = false)),
+          () => socket.close(1011, 'cannot re-check grants'),
+        );
+      };
+      // A quiet feed notices an auth change within a second, not only when its next message comes.
+      let lastFull = Date.now();
+      const timer = setInterval(() => {
+        if (refreshing) return;
+        const changed = version !== auth.grantsVersion;
+        if (changed || Date.now() - lastFull >= LIVE_PRINCIPAL_RECHECK_MS) {
+          lastFull = Date.now();
+          // The periodic check does not hold messages back: nothing changed here to suspect.
+          recheck(auth.grantsVersion, changed);
+        }
+      }, 1000);
+      timer.unref();
+      const visible = (node: string): boolean => {
+        if (version !== auth.grantsVersion && !refreshing) recheck(auth.grantsVersion, true);
+        return !holding && access.can({ name: node }, 'view');
+      };
+      const send = (m: LiveMessage): boolean => {
+        if (socket.readyState !== socket.OPEN) return false;
+        if (m.type === 'readings' || m.type === 'status') {
+          if (!visible(m.node)) return true;
+        } else if (m.type === 'channel' && !visible(m.channel.node)) return true;
+        // A dashboard that cannot keep up is disconnected (it reconnects and refetches),
+        // rather than letting its queue grow without bound.
+        if (socket.bufferedAmount > LIVE_MAX_BUFFERED) {
+          socket.close(1013, 'too slow');
+          return false;
+        }
+        socket.send(JSON.stringify(m));
+        return true;
+      };
+      const unsubscribeHub = deps.live.subscribe({ send });
+      const unsubscribe = (): void => {
+        clearInterval(timer);
+        unsubscribeHub();
+      };
+      socket.on('close', unsubscribe);
+      socket.on('error', unsubscribe);
+      send({ type: 'hello', server_time: Date.now() });
     },
   );
 
