@@ -17,6 +17,7 @@ describe('API security', () => {
   let tmp: { dir: string; cleanup(): Promise<void> };
   let server: ServerHandle;
   const channelOf: Record<string, number> = {};
+  const credentialOf: Record<string, string> = {};
   const sessions: Record<string, Session> = {};
 
   // Who may view which node: alpha carries the tag "freezers".
@@ -32,6 +33,7 @@ describe('API security', () => {
     server = await startServerProcess({ dir: tmp.dir, mqttTcp: true });
     for (const name of ['alpha', 'beta']) {
       const node = await addNode(server.configFile, name, `${server.url.replace('http', 'ws')}/mqtt`);
+      credentialOf[name] = node.credential;
       const msg = JSON.stringify({ v: 1, channels: { 'm/t': { kind: 'sensor', driver: 'manual', unit: 'C' } }, readings: [{ seq: 1, ch: 'm/t', ts: Date.now(), v: 1 }] });
       const r = await runToEnd('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(server.mqttTcpPort), '-V', 'mqttv311', '-q', '1', '-u', name, '-P', node.credential, '-t', `ma/v1/${name}/telemetry`, '-m', msg]);
       expect(r.code).toBe(0);
@@ -115,6 +117,36 @@ describe('API security', () => {
         }
       }
     }
+  });
+
+  it('lets a user who may view a node acknowledge its alert only with a write scope: every read-only token is refused', async () => {
+    const rule = await request(`${server.url}/api/v1/alert-rules`, {
+      method: 'POST',
+      headers: { ...bearer(), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'matrix', target: { node: 'alpha', channel: 'm/t' }, condition: { type: 'threshold', op: 'above', value: 0 }, recipients: [{ type: 'email', to: 'ops@lab.test' }] }),
+    });
+    expect(rule.status, rule.body).toBe(201);
+    const alertFor = async (): Promise<number> => {
+      for (let i = 0; i < 50; i++) {
+        const open = (await request(`${server.url}/api/v1/alerts?state=pending,firing&node=alpha`, { headers: bearer() })).json<{ alerts: Array<{ id: number; acked_at: number | null }> }>().alerts.find((a) => a.acked_at === null);
+        if (open) return open.id;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error('no alert opened');
+    };
+    // alpha's first reading came before the rule existed; a new one above the threshold opens the alert.
+    expect((await runToEnd('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(server.mqttTcpPort), '-V', 'mqttv311', '-q', '1', '-u', 'alpha', '-P', credentialOf.alpha!, '-t', 'ma/v1/alpha/telemetry', '-m', JSON.stringify({ v: 1, readings: [{ seq: 2, ch: 'm/t', ts: Date.now(), v: 5 }] })])).code).toBe(0);
+    const id = await alertFor();
+    const ack = (headers: Record<string, string>) => request(`${server.url}/api/v1/alerts/${id}/ack`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ note: 'matrix' }) });
+    for (const name of ['viewer', 'tagged']) {
+      const t = await request(`${server.url}/api/v1/tokens`, { ...as(name, 'POST', { 'content-type': 'application/json' }), body: JSON.stringify({ name: 'ro', scope: 'read' }) });
+      expect(t.status).toBe(201);
+      expect({ name, status: (await ack(bearer(t.json<{ token: string }>().token))).status }).toEqual({ name, status: 403 });
+    }
+    // Who cannot view alpha cannot learn the alert exists; who can, acknowledges from a session.
+    expect((await ack({ cookie: sessions.keeper!.cookie, 'x-csrf-token': sessions.keeper!.csrf })).status).toBe(404);
+    expect((await ack({ cookie: sessions.nobody!.cookie, 'x-csrf-token': sessions.nobody!.csrf })).status).toBe(404);
+    expect((await ack({ cookie: sessions.viewer!.cookie, 'x-csrf-token': sessions.viewer!.csrf })).status).toBe(200);
   });
 
   it('refuses anonymous requests to every non-public route', async () => {

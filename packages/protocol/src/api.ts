@@ -14,6 +14,8 @@ export interface NodeStats {
   publishes_refused: number;
   /** Connections refused for a wrong credential under this node's name. */
   auth_failures: number;
+  /** Connections refused because they used an MQTT client id that belongs to another node (a takeover attempt). */
+  client_ids_refused: number;
   last_reject_reason: string | null;
   last_reject_at: number | null;
 }

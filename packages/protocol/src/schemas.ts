@@ -32,7 +32,9 @@ export const readingSchema = z.object({
   sync: z.boolean().optional(),
   boot: z.string().max(64).optional(),
   mono: z.number().nonnegative().optional(),
-});
+})
+  // Unknown fields are refused, not silently dropped: a batch is what it says, nothing rides along.
+  .strict();
 export type Reading = z.infer<typeof readingSchema>;
 
 export const MAX_BATCH_READINGS = 5000;
@@ -42,7 +44,7 @@ export const telemetryBatchSchema = z.object({
   readings: z.array(readingSchema).min(1).max(MAX_BATCH_READINGS),
   /** Metadata for channels in this batch; sent after each (re)connect and when it changes. */
   channels: z.record(channelKey, channelMetaSchema).optional(),
-});
+}).strict();
 export type TelemetryBatch = z.infer<typeof telemetryBatchSchema>;
 
 export const channelHealthSchema = z.object({
@@ -105,7 +107,7 @@ export type NodeEvent = z.infer<typeof eventSchema>;
 export const eventBatchSchema = z.object({
   v: z.literal(1),
   events: z.array(eventSchema).min(1).max(1000),
-});
+}).strict();
 export type EventBatch = z.infer<typeof eventBatchSchema>;
 
 /** Published by the server on `ma/v1/<n>/ack` once a telemetry batch is committed (or refused for good). */

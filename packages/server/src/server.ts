@@ -65,6 +65,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
       void markOffline(node.id, node.name).catch((err: unknown) => brokerLog.error({ err, node: node.name }, 'could not mark node offline'));
     },
     log: brokerLog,
+    maxPacketBytes: config.mqtt.max_packet_bytes,
   });
   // A changed or revoked credential ends the node's open connection at once.
   registry.addListener({ issued: async (name) => broker.disconnectNode(name), revoked: async (name) => broker.disconnectNode(name) });

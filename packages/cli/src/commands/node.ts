@@ -61,7 +61,7 @@ export function registerNodeCommands(program: Command, client: () => ApiClient, 
       if (opts.json) return out(`${JSON.stringify(n, null, 2)}\n`);
       out(`${n.name} (${n.display_name}), id ${n.id}: ${n.online ? 'online' : 'offline'}, last seen ${ago(n.last_seen)}\n`);
       out(`agent ${n.agent_version ?? '?'} on ${n.hostname ?? '?'} (${n.ip ?? '?'}), tunnel port ${n.tunnel_port}\n`);
-      out(`stats: ${n.stats.readings_stored} stored, ${n.stats.readings_duplicate} duplicates ignored, ${n.stats.messages_rejected} rejected, ${n.stats.publishes_refused} refused, ${n.stats.auth_failures} auth failures\n`);
+      out(`stats: ${n.stats.readings_stored} stored, ${n.stats.readings_duplicate} duplicates ignored, ${n.stats.messages_rejected} rejected, ${n.stats.publishes_refused} refused, ${n.stats.auth_failures} auth failures, ${n.stats.client_ids_refused} client-id takeovers refused\n`);
       if (n.stats.last_reject_reason) out(`last rejection: ${n.stats.last_reject_reason}\n`);
       for (const c of n.channels) {
         const value = c.last_value === null ? '-' : `${c.last_value} ${c.unit}`;

@@ -173,12 +173,33 @@ export function specToJson(spec: RuleSpec): string {
   return JSON.stringify(spec);
 }
 
-/** The rule with recipient secrets and tokens masked, for anyone who is not an admin. */
+export const MASK = '********';
+
+/**
+ * A notification URL as a non-admin sees it: scheme and host only. A Slack, Discord or
+ * webhook URL often is itself the credential (the key sits in its path or query).
+ */
+export function maskUrl(url: string): string {
+  try {
+    return `${new URL(url).origin}/${MASK}`;
+  } catch {
+    return MASK;
+  }
+}
+
+/** The rule with every secret-bearing recipient field masked (URLs, secrets, tokens), for anyone who is not an admin. */
 export function redactSecrets<T extends RuleSpec>(rule: T): T {
   const mask = (r: Recipient): Recipient => {
-    if (r.type === 'webhook' && r.secret) return { ...r, secret: '********' };
-    if (r.type === 'ntfy' && r.token) return { ...r, token: '********' };
-    return r;
+    switch (r.type) {
+      case 'email':
+        return r;
+      case 'webhook':
+        return { ...r, url: maskUrl(r.url), ...(r.secret ? { secret: MASK } : {}) };
+      case 'chat':
+        return { ...r, url: maskUrl(r.url) };
+      case 'ntfy':
+        return { ...r, url: maskUrl(r.url), ...(r.token ? { token: MASK } : {}) };
+    }
   };
   return {
     ...rule,

@@ -40,9 +40,20 @@ export interface LoginResult {
 }
 
 const MINUTE = 60_000;
-/** Lock-out: per user after 5 failures, per address after 10; then 1 s, 2 s, 4 s... up to 15 min. */
-const USER_POLICY = { freeAttempts: 5, baseLockMs: 1000, maxLockMs: 15 * MINUTE, forgetAfterMs: 15 * MINUTE, maxKeys: 10_000 };
-const ADDRESS_POLICY = { ...USER_POLICY, freeAttempts: 10 };
+/**
+ * Login throttling, three ways (see docs/security.md):
+ * - per (user name, address): after 5 failures that address is locked out of that name,
+ *   1 s, 2 s, 4 s... up to 15 min; the owner's right password from elsewhere still works;
+ * - per address, over all names: after 10 failures (a success does not reset it, so logging
+ *   in to one's own account between guesses buys nothing), the address is locked out the same way;
+ * - per user name, from everywhere: no lock (anyone could lock a user out by name), only a
+ *   short delay that grows with the recent failures, which slows a guess spread over many addresses.
+ */
+const PAIR_POLICY = { freeAttempts: 5, baseLockMs: 1000, maxLockMs: 15 * MINUTE, forgetAfterMs: 15 * MINUTE, maxKeys: 10_000 };
+const ADDRESS_POLICY = { ...PAIR_POLICY, freeAttempts: 10 };
+const USER_POLICY = { ...PAIR_POLICY, freeAttempts: 5 };
+/** The most a login for a much-guessed name is slowed down (per attempt). */
+export const MAX_USER_LOGIN_DELAY_MS = 2000;
 
 /**
  * Users, sessions, API tokens and who may do what. The HTTP layer asks it who a request is
@@ -54,8 +65,9 @@ export class AuthService {
   readonly grants: GrantsStore;
   readonly tokens: TokensStore;
   readonly auditLog: AuditStore;
-  readonly #userThrottle = new LoginThrottle(USER_POLICY);
+  readonly #pairThrottle = new LoginThrottle(PAIR_POLICY);
   readonly #addressThrottle = new LoginThrottle(ADDRESS_POLICY);
+  readonly #userThrottle = new LoginThrottle(USER_POLICY);
   /** Last TOTP step used per user: a code is good once (RFC 6238 §5.2). */
   readonly #totpLastStep = new Map<number, number>();
   #grantsVersion = 0;
@@ -82,6 +94,25 @@ export class AuthService {
 
   grantsChanged(): void {
     this.#grantsVersion += 1;
+  }
+
+  /** A token was revoked, a user disabled, or sessions ended: open live feeds re-check their principal. */
+  principalsChanged(): void {
+    this.#grantsVersion += 1;
+  }
+
+  /**
+   * Whether a principal resolved earlier (for a long-lived connection such as the live feed)
+   * still holds: its token not revoked or expired, its session not ended, its user not disabled.
+   */
+  async stillValid(principal: Principal, now = Date.now()): Promise<boolean> {
+    if (principal.via === 'bootstrap') return true;
+    if (principal.via === 'token') {
+      const row = principal.tokenId === undefined ? undefined : await this.tokens.get(principal.tokenId);
+      if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) return false;
+    } else if (!principal.session || !(await this.sessions.get(principal.session.id_hash, now))) return false;
+    const user = principal.user && (await this.users.getById(principal.user.id));
+    return user !== undefined && user !== null && !user.disabled;
   }
 
   async audit(entry: AuditEntry): Promise<void> {
@@ -136,18 +167,22 @@ export class AuthService {
   async login(input: LoginInput, ip: string, now = Date.now()): Promise<LoginResult> {
     const userKey = `user:${input.name}`;
     const ipKey = `ip:${ip}`;
-    const wait = Math.max(this.#userThrottle.retryAfter(userKey, now), this.#addressThrottle.retryAfter(ipKey, now));
+    const pairKey = `pair:${input.name}@${ip}`;
+    const wait = Math.max(this.#pairThrottle.retryAfter(pairKey, now), this.#addressThrottle.retryAfter(ipKey, now));
     const base = { actor: 'anonymous', ip, action: 'auth.login', target: `user:${input.name}` } as const;
     if (wait > 0) {
       await this.audit({ ...base, outcome: 'denied', reason: `too many failed logins; locked for ${Math.ceil(wait / 1000)} s` });
       throw Object.assign(new MaError(ErrorCode.AuthRateLimited, `too many failed logins; try again in ${Math.ceil(wait / 1000)} s`), { retryAfterMs: wait });
     }
+    const delay = userLoginDelay(this.#userThrottle.failures(userKey, now));
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const user = await this.users.getByName(input.name);
     // Verify against a dummy hash for unknown users, so the time taken does not tell which names exist.
     const passwordOk = await verifyPassword(input.password, user?.password_hash ?? (await dummyHash()));
     const fail = async (reason: string, message = 'wrong user name or password'): Promise<never> => {
-      this.#userThrottle.fail(userKey, now);
+      this.#pairThrottle.fail(pairKey, now);
       this.#addressThrottle.fail(ipKey, now);
+      this.#userThrottle.fail(userKey, now);
       await this.audit({ ...base, outcome: 'failed', reason });
       throw new MaError(ErrorCode.AuthRequired, message);
     };
@@ -164,8 +199,9 @@ export class AuthService {
       if (step === undefined) return fail('wrong or reused TOTP code', 'wrong one-time code');
       this.#totpLastStep.set(user.id, step);
     }
+    // The address's budget is not reset: a success between guesses at other names buys nothing.
+    this.#pairThrottle.succeed(pairKey);
     this.#userThrottle.succeed(userKey);
-    this.#addressThrottle.succeed(ipKey);
     if (needsRehash(user.password_hash)) await this.users.update(user.id, { password_hash: await hashPassword(input.password) });
     const { token, session } = await this.#newSession(user, ip, now);
     await this.audit({ actor: `user:${user.name}`, ip, action: 'auth.login', target: `user:${user.name}`, outcome: 'ok', reason: null });
@@ -188,9 +224,20 @@ export class AuthService {
     return { token, session };
   }
 
+  /**
+   * Ends what authenticated the request: the session, or the API token itself (a script
+   * logging out means "this token is done"). The bootstrap token lives in the config and
+   * cannot be revoked here.
+   */
   async logout(principal: Principal, ip: string): Promise<void> {
+    if (principal.via === 'bootstrap') {
+      throw new MaError(ErrorCode.InputInvalid, 'the bootstrap admin token comes from the server config (api.admin_token_sha256 or MA_ADMIN_TOKEN) and cannot be logged out; remove it there');
+    }
     if (principal.session) await this.sessions.delete(principal.session.id_hash);
-    await this.audit({ actor: principal.actor, ip, action: 'auth.logout', target: principal.actor, outcome: 'ok', reason: null });
+    if (principal.via === 'token' && principal.tokenId !== undefined) await this.tokens.revoke(principal.tokenId, Date.now());
+    this.principalsChanged();
+    const target = principal.via === 'token' ? `token:${principal.tokenId}` : principal.actor;
+    await this.audit({ actor: principal.actor, ip, action: 'auth.logout', target, outcome: 'ok', reason: principal.via === 'token' ? 'API token revoked by logout' : null });
   }
 
   /** Creates a user; the password is checked and hashed here. */
@@ -221,6 +268,12 @@ export class AuthService {
     if (problem) throw new MaError(ErrorCode.InputInvalid, problem);
     await this.users.update(user.id, { password_hash: await hashPassword(password) });
   }
+}
+
+/** The delay before checking a login for a name that failed `failures` times lately, from anywhere. */
+export function userLoginDelay(failures: number): number {
+  const over = failures - USER_POLICY.freeAttempts;
+  return over < 0 ? 0 : Math.min(MAX_USER_LOGIN_DELAY_MS, 100 * 2 ** Math.min(over, 10));
 }
 
 export function validateUserName(name: string): void {

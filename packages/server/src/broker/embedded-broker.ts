@@ -15,7 +15,10 @@ import type { StatCounter } from '../store/store.js';
 // default export that does not exist at run time, so load it the CommonJS way.
 const createAedes = createRequire(import.meta.url)('aedes') as (opts: AedesOptions) => AedesInstance;
 import { RejectLog } from '../ingest/reject-log.js';
+import { LoginThrottle, type ThrottlePolicy } from '../auth/login-throttle.js';
+import { ClientIdPolicy } from './client-id-policy.js';
 import { verifyToken } from './credentials.js';
+import { guardPacketSize } from './packet-size-guard.js';
 
 /** What the broker needs from the rest of the server. */
 export interface BrokerDeps {
@@ -26,9 +29,25 @@ export interface BrokerDeps {
   countRefusal(nodeId: number, counter: StatCounter, reason: string): Promise<void>;
   onDisconnect(node: NodeIdentity): void;
   log: Logger;
+  /** The largest MQTT packet accepted on any transport (config mqtt.max_packet_bytes). */
+  maxPacketBytes?: number;
 }
 
+/** mqtt.max_packet_bytes by default: a full batch of 5000 readings with long channel keys fits. */
+export const DEFAULT_MAX_PACKET_BYTES = 2 * 1024 * 1024;
+
+const IDENTIFIER_REJECTED = 2;
 const BAD_CREDENTIALS = 4;
+
+/**
+ * Wrong MQTT passwords: per (node name, address) after 5 failures, per address over all names
+ * after 20, the next attempts are refused unchecked for 1 s, 2 s, 4 s... up to 5 minutes. Node
+ * credentials are 256-bit random tokens, so this is not about guessing them: it keeps a
+ * misconfigured or hostile client from turning the broker into a hashing service, and makes
+ * a flood visible (each refusal is counted as an auth failure of the node named).
+ */
+const MQTT_PAIR_POLICY: ThrottlePolicy = { freeAttempts: 5, baseLockMs: 1000, maxLockMs: 5 * 60_000, forgetAfterMs: 15 * 60_000, maxKeys: 10_000 };
+const MQTT_ADDRESS_POLICY: ThrottlePolicy = { ...MQTT_PAIR_POLICY, freeAttempts: 20 };
 
 /**
  * Publishes of one connection being ingested at once, at most. aedes itself keeps reading and
@@ -44,8 +63,18 @@ interface PausableClient {
   resume(): void;
 }
 
-function authError(message: string): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode: BAD_CREDENTIALS }) as AuthenticateError;
+function authError(message: string, returnCode = BAD_CREDENTIALS): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+/** A refused CONNECT, with the MQTT return code to answer. */
+class ConnectRefused extends Error {
+  constructor(
+    message: string,
+    readonly returnCode: number = BAD_CREDENTIALS,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -65,14 +94,22 @@ export class EmbeddedBroker {
   readonly #sockets = new Set<net.Socket>();
   /** Refusals are counted every time but logged once per node and reason, so a misconfigured node cannot flood the log. */
   readonly #refusals: RejectLog;
+  readonly #clientIds: ClientIdPolicy;
+  readonly #pairThrottle = new LoginThrottle(MQTT_PAIR_POLICY);
+  readonly #addressThrottle = new LoginThrottle(MQTT_ADDRESS_POLICY);
+  /** The peer address of each connection, for throttling wrong passwords. */
+  readonly #addresses = new WeakMap<Client, string>();
+  readonly maxPacketBytes: number;
 
   constructor(private readonly deps: BrokerDeps) {
     this.#refusals = new RejectLog(deps.log);
+    this.maxPacketBytes = deps.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+    this.#clientIds = new ClientIdPolicy(async (name) => (await deps.findNode(name)) !== undefined);
     this.#aedes = createAedes({
       authenticate: (client, username, password, done) => {
         void this.#authenticate(client, username, password).then(
           () => done(null, true),
-          (e: Error) => done(authError(e.message), false),
+          (e: Error) => done(authError(e.message, e instanceof ConnectRefused ? e.returnCode : BAD_CREDENTIALS), false),
         );
       },
       authorizePublish: (client, packet, done) => {
@@ -114,9 +151,23 @@ export class EmbeddedBroker {
     });
   }
 
-  /** Serves one MQTT connection (a TCP socket or a WebSocket stream). */
-  handle(stream: Duplex): void {
-    this.#aedes.handle(stream);
+  /**
+   * Serves one MQTT connection (a TCP socket or a WebSocket stream) from `address`. Every
+   * transport gets the same packet size limit here.
+   */
+  handle(stream: Duplex, address = 'unknown'): void {
+    // The guard is in place before aedes reads a byte; the client it reports on comes after.
+    const conn: { client?: Client } = {};
+    guardPacketSize(stream, this.maxPacketBytes, (bytes) => {
+      const id = conn.client && this.#identities.get(conn.client);
+      const reason = `an MQTT packet of ${bytes} bytes exceeds mqtt.max_packet_bytes (${this.maxPacketBytes}); the connection is closed`;
+      if (id) {
+        void this.deps.countRefusal(id.id, 'messages_rejected', reason).catch((err: unknown) => this.deps.log.error({ err }, 'could not count a refusal'));
+        this.#refusals.reject(id.name, reason);
+      } else this.#refusals.reject(`address ${address}`, `${reason} (before CONNECT was accepted)`);
+    });
+    conn.client = this.#aedes.handle(stream) as Client;
+    this.#addresses.set(conn.client, address);
   }
 
   get connectedClients(): number {
@@ -143,7 +194,7 @@ export class EmbeddedBroker {
     const accept = (socket: net.Socket): void => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
-      this.handle(socket);
+      this.handle(socket, socket.remoteAddress ?? 'unknown');
     };
     const server = tls ? createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, accept) : net.createServer(accept);
     await new Promise<void>((resolve, reject) => {
@@ -181,16 +232,39 @@ export class EmbeddedBroker {
 
   async #authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
     if (!username) throw new Error('a node name is required as the MQTT username');
+    const address = this.#addresses.get(client) ?? 'unknown';
+    const now = Date.now();
+    const pairKey = `${username}@${address}`;
+    const wait = Math.max(this.#pairThrottle.retryAfter(pairKey, now), this.#addressThrottle.retryAfter(address, now));
     const node = await this.deps.findNode(username);
-    if (!node) {
-      this.#refusals.reject(username, 'MQTT connect refused: unknown node');
-      throw new Error('unknown node');
+    if (wait > 0) {
+      // Refused unchecked, even with the right credential: that is what makes guessing slow.
+      if (node) await this.deps.countRefusal(node.id, 'auth_failures', `connect from ${address} refused unchecked: too many wrong credentials, locked for ${Math.ceil(wait / 1000)} s`);
+      this.#refusals.reject(username, `MQTT connect from ${address} refused: too many wrong credentials; retry in ${Math.ceil(wait / 1000)} s`);
+      throw new Error('too many wrong credentials; retry later');
     }
-    if (!verifyToken(password, node.credential_hash)) {
-      await this.deps.countRefusal(node.id, 'auth_failures', 'wrong credential on connect');
+    if (!node || !verifyToken(password, node.credential_hash)) {
+      this.#pairThrottle.fail(pairKey, now);
+      this.#addressThrottle.fail(address, now);
+      if (!node) {
+        this.#refusals.reject(username, 'MQTT connect refused: unknown node');
+        throw new Error('unknown node');
+      }
+      await this.deps.countRefusal(node.id, 'auth_failures', `wrong credential on connect from ${address}`);
       this.#refusals.reject(node.name, 'MQTT connect refused: wrong credential');
       throw new Error('wrong credential');
     }
+    this.#pairThrottle.succeed(pairKey);
+    // The client id is checked after the credential (so its answer tells nothing to a stranger)
+    // and before aedes lets this connection take over another with the same id.
+    const allowed = await this.#clientIds.check(node.name, client.id);
+    if (!allowed.ok) {
+      const reason = `MQTT client id ${JSON.stringify(client.id)} belongs to ${allowed.owner ? `node ${allowed.owner}` : 'no node of this name'}; connect refused (a takeover attempt, or a copied agent config)`;
+      await this.deps.countRefusal(node.id, 'client_ids_refused', reason);
+      this.#refusals.reject(node.name, reason);
+      throw new ConnectRefused(reason, IDENTIFIER_REJECTED);
+    }
+    this.#clientIds.bind(node.name, client.id);
     const identity = { id: node.id, name: node.name };
     this.#identities.set(client, identity);
     // One live connection per node: a newer one (the agent restarted) replaces the older.
@@ -224,6 +298,7 @@ export class EmbeddedBroker {
   #dropped(client: Client): void {
     const id = this.#identities.get(client);
     if (!id) return;
+    if (client.clean) this.#clientIds.release(id.name, client.id);
     if (this.#connected.get(id.name) === client) {
       this.#connected.delete(id.name);
       this.deps.onDisconnect(id);

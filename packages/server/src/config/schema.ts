@@ -40,6 +40,12 @@ export const serverConfigSchema = z
       .object({
         /** MQTT over WebSocket on the HTTP port at /mqtt. */
         websocket: z.boolean().default(true),
+        /**
+         * The largest MQTT packet the embedded broker accepts, on every transport (TCP, TLS,
+         * WebSocket). A bigger one closes the connection before its body is read and is counted
+         * as a rejected message of the node. The default fits a full batch of 5000 readings.
+         */
+        max_packet_bytes: z.number().int().min(16 * 1024).max(256 * 1024 * 1024).default(2 * 1024 * 1024),
         tcp: z
           .object({
             enabled: z.boolean().default(false),

@@ -12,6 +12,7 @@ import { registerNodeLogRoutes } from './routes/node-logs.js';
 import { registerNodeStatusRoutes } from './routes/node-status.js';
 import { registerTunnelRoutes } from './routes/tunnels.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { clientErrorHandler, errorBody, frameworkErrors } from './framework-errors.js';
 import { strictValidatorCompiler } from './strict-validator.js';
 import { collectOpenApi } from './openapi.js';
 import { registerAlertAckLinkRoutes } from './routes/alert-ack-link.js';
@@ -37,6 +38,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     // Long path parameters reach route validation (a clear 400 in our error format) instead of
     // the router's own 414, whose answer over a closing connection confused HTTP clients.
     maxParamLength: 2048,
+    // Errors raised before routing answer in our error format too (framework-errors.ts).
+    frameworkErrors,
+    clientErrorHandler,
     ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
   });
   // Unknown body fields and wrong types are refused, never dropped or coerced (strict-validator.ts).
@@ -47,20 +51,22 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err: unknown, req, reply) => {
     if (isMaError(err)) {
-      return reply.status(httpStatusFor(err.code)).send({ error: { code: err.code, message: err.message } });
+      return reply.status(httpStatusFor(err.code)).send(errorBody(err.code, err.message));
     }
     const fe = err as { validation?: unknown; statusCode?: number; message?: string };
     if (fe.validation) {
-      return reply.status(400).send({ error: { code: ErrorCode.InputInvalid, message: fe.message ?? 'invalid request' } });
+      return reply.status(400).send(errorBody(ErrorCode.InputInvalid, fe.message ?? 'invalid request'));
     }
     if (fe.statusCode && fe.statusCode < 500) {
-      return reply.status(fe.statusCode).send({ error: { code: ErrorCode.InputInvalid, message: fe.message ?? 'bad request' } });
+      return reply.status(fe.statusCode).send(errorBody(ErrorCode.InputInvalid, fe.message ?? 'bad request'));
     }
     req.log.error({ err }, 'request failed');
-    return reply.status(500).send({ error: { code: ErrorCode.Internal, message: 'internal error; see the server log' } });
+    return reply.status(500).send(errorBody(ErrorCode.Internal, 'internal error; see the server log'));
   });
 
-  await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
+  // One WebSocket message may carry a whole MQTT packet; the broker's own limit
+  // (mqtt.max_packet_bytes) is what refuses an oversized one, on every transport alike.
+  await app.register(fastifyWebsocket, { options: { maxPayload: Math.max(1024 * 1024, (deps.broker?.maxPacketBytes ?? 0) + 16) } });
 
   const ctx = new HttpContext(deps);
   registerHealthRoutes(app, ctx, openapi);

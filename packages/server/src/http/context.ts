@@ -45,7 +45,16 @@ export interface HttpDeps {
 }
 
 /** Route schemas carry OpenAPI's summary and tags beside what fastify validates. */
-export const doc = (s: FastifySchema & { summary?: string; tags?: string[]; hide?: boolean; description?: string }): FastifySchema => s;
+export const doc = (
+  s: FastifySchema & {
+    summary?: string;
+    tags?: string[];
+    hide?: boolean;
+    description?: string;
+    /** Responses fastify does not serialise (CSV, NDJSON, a WebSocket upgrade), for the OpenAPI document only. */
+    documented?: Record<string, { description: string; content?: Record<string, { schema: unknown }> }>;
+  },
+): FastifySchema => s;
 
 /** Shared helpers every route module uses; one instance per server. */
 export class HttpContext {

@@ -1,3 +1,5 @@
+import { NODE_NAME_PATTERN } from '@ma/protocol';
+
 /** JSON schemas of the API's responses; fastify validates and serialises with them. */
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
@@ -10,6 +12,7 @@ export const nodeStatsSchema = {
     messages_rejected: { type: 'integer' },
     publishes_refused: { type: 'integer' },
     auth_failures: { type: 'integer' },
+    client_ids_refused: { type: 'integer' },
     last_reject_reason: nullable('string'),
     last_reject_at: nullable('integer'),
   },
@@ -78,8 +81,24 @@ export const seriesSchema = {
   },
 } as const;
 
+export const NODE_NAME_SCHEMA = { type: 'string', pattern: NODE_NAME_PATTERN.source } as const;
+
 export const nodeNameParam = {
   type: 'object',
-  properties: { node: { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$' } },
+  properties: { node: NODE_NAME_SCHEMA },
   required: ['node'],
 } as const;
+
+/** The same node-name check for routes whose parameter is called `name`. */
+export const nodeNamedParam = {
+  type: 'object',
+  properties: { name: NODE_NAME_SCHEMA },
+  required: ['name'],
+} as const;
+
+/** An object response whose fields are listed for the document but not exhaustively (fastify keeps the rest). */
+export const openObject = (properties: Record<string, unknown>) => ({ type: 'object', additionalProperties: true, properties }) as const;
+
+/** A body that is not JSON, for the OpenAPI document only (fastify does not serialise it). */
+export const documentedBody = (contentType: string, description: string) => ({ description, content: { [contentType]: { schema: { type: 'string' } } } });
+

@@ -5,6 +5,7 @@ import { LiveHub } from '../live/live-hub.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { Ingest, type NodeIdentity } from './ingest.js';
+import { MAX_FUTURE_SKEW_MS, MAX_READING_MAGNITUDE } from './plausibility.js';
 
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 const meta = { kind: 'sensor', driver: 'ds18b20', unit: '°C', quantity: 'temperature', label: 'fridge' } as const;
@@ -60,6 +61,42 @@ describe('Ingest', () => {
     const stats = await store.getNodeStats(node.id);
     expect(stats.messages_rejected).toBe(1);
     expect(stats.last_reject_reason).toMatch(/seq 1\.\.1\) stamped before 2020/);
+  });
+
+  it('refuses readings stamped past the near future or with absurd values, counts each kind, and stores the rest', async () => {
+    const now = 1_700_000_000_000;
+    const out = await ingest.handle(
+      node,
+      'telemetry',
+      json({
+        v: 1,
+        readings: [
+          { seq: 1, ch: 'x/1', ts: now - 1000, v: 1 },
+          { seq: 2, ch: 'x/1', ts: now + MAX_FUTURE_SKEW_MS - 1, v: 2 },
+          { seq: 3, ch: 'x/1', ts: Date.UTC(3000, 0, 1), v: 3 },
+          { seq: 4, ch: 'x/1', ts: 1e20, v: 4 },
+          { seq: 5, ch: 'x/1', ts: now, v: 1e308 },
+          { seq: 6, ch: 'x/1', ts: now, v: -MAX_READING_MAGNITUDE * 10 },
+        ],
+      }),
+      now,
+    );
+    expect(out).toMatchObject({ accepted: true, ack: { first_seq: 1, last_seq: 6 } });
+    const [ch] = await store.listChannels(node.id);
+    expect((await store.readRawReadings(ch!.id, 0, 2 * now, 100)).map((r) => r.seq)).toEqual([1, 2]);
+    const stats = await store.getNodeStats(node.id);
+    expect(stats.messages_rejected).toBe(2);
+    expect(stats.last_reject_reason).toMatch(/seq 5\.\.6\) with a value beyond/);
+  });
+
+  it('rejects a batch or reading carrying fields the protocol does not define, storing nothing', async () => {
+    for (const batch of [
+      { v: 1, readings: [{ seq: 1, ch: 'x/1', ts: 1_700_000_000_000, v: 1 }], padding: 'x'.repeat(1000) },
+      { v: 1, readings: [{ seq: 1, ch: 'x/1', ts: 1_700_000_000_000, v: 1, extra: true }] },
+    ]) {
+      expect(await ingest.handle(node, 'telemetry', json(batch))).toMatchObject({ accepted: false, reason: expect.stringMatching(/unrecognized key/i) });
+    }
+    expect(await store.listChannels(node.id)).toEqual([]);
   });
 
   it('pushes nothing live for a redelivered batch', async () => {

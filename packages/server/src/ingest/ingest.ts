@@ -15,19 +15,14 @@ import type { LiveHub } from '../live/live-hub.js';
 import type { ChannelRow, ReadingInput, Store } from '../store/store.js';
 import { toChannelSummary } from '../http/views.js';
 import { RejectLog } from './reject-log.js';
+import { explainImplausibility, implausibility, type Implausibility } from './plausibility.js';
 
 export interface NodeIdentity {
   id: number;
   name: string;
 }
 
-/**
- * 2020-01-01T00:00:00Z. A reading stamped earlier comes from a node whose clock was never
- * synchronised in the boot it was taken (a Pi without RTC starts in 1970) and cannot be mapped
- * to true time by anyone; it is refused and counted, never stored with a 1970 timestamp.
- * (Unsynced readings of a boot that did synchronise are mapped by the agent before sending.)
- */
-export const PLAUSIBLE_SINCE = Date.UTC(2020, 0, 1);
+export { PLAUSIBLE_SINCE } from './plausibility.js';
 
 /**
  * What became of a message. `ack` names the telemetry batch for the node's application-level
@@ -175,15 +170,17 @@ export class Ingest {
     const parsed = this.#parse(telemetryBatchSchema, json, 'telemetry');
     if ('reason' in parsed) return this.#reject(node, parsed.reason, now);
     const batch = parsed.data;
-    const implausible = batch.readings.filter((r) => r.ts < PLAUSIBLE_SINCE);
-    if (implausible.length > 0) {
-      const seqs = implausible.map((r) => r.seq);
-      await this.#reject(
-        node,
-        `telemetry: ${implausible.length} reading(s) (seq ${Math.min(...seqs)}..${Math.max(...seqs)}) stamped before 2020 by an unsynchronised clock were refused; fix the node's time sync (NTP)`,
-        now,
-      );
-      batch.readings = batch.readings.filter((r) => r.ts >= PLAUSIBLE_SINCE);
+    const refused = new Map<Implausibility, number[]>();
+    const plausible = batch.readings.filter((r) => {
+      const why = implausibility(r, now);
+      if (why) (refused.get(why) ?? refused.set(why, []).get(why)!).push(r.seq);
+      return why === undefined;
+    });
+    for (const [why, seqs] of refused) {
+      await this.#reject(node, `telemetry: ${seqs.length} reading(s) (seq ${Math.min(...seqs)}..${Math.max(...seqs)}) ${explainImplausibility(why)} were refused`, now);
+    }
+    if (plausible.length < batch.readings.length) {
+      batch.readings = plausible;
       if (batch.readings.length === 0) return { accepted: true };
     }
     const channels = await this.#channelMap(node.id);

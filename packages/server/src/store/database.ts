@@ -36,6 +36,7 @@ export interface NodeStatsTable {
   messages_rejected: Defaulted<number>;
   publishes_refused: Defaulted<number>;
   auth_failures: Defaulted<number>;
+  client_ids_refused: Defaulted<number>;
   last_reject_reason: string | null;
   last_reject_at: number | null;
 }

@@ -24,6 +24,7 @@ const STAT_COUNTERS: readonly StatCounter[] = [
   'messages_rejected',
   'publishes_refused',
   'auth_failures',
+  'client_ids_refused',
 ];
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
@@ -211,6 +212,7 @@ export class KyselyStore implements Store {
           messages_rejected: 0,
           publishes_refused: 0,
           auth_failures: 0,
+          client_ids_refused: 0,
           last_reject_reason: null,
           last_reject_at: null,
         }

@@ -122,6 +122,12 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
     '0006_tunnels_user_ssh_keys': userSshKeysMigration(dialect),
     // Alert rules, alerts, silences and the notification delivery log (issue #6): see alerts/alerts-migration.ts.
     '0005_alerts_rules_alerts_silences_notifications': alertsMigration(dialect),
+    // Security (issue #11): connections refused for taking another node's MQTT client id.
+    '0040_node_stats_client_ids_refused': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('node_stats').addColumn('client_ids_refused', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }
 

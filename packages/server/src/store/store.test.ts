@@ -221,6 +221,7 @@ describe.each([
         messages_rejected: 0,
         publishes_refused: 0,
         auth_failures: 0,
+        client_ids_refused: 0,
         last_reject_reason: null,
         last_reject_at: null,
       });
@@ -230,6 +231,7 @@ describe.each([
       expect(await store.getNodeStats(id)).toMatchObject({
         messages_rejected: 3,
         auth_failures: 1,
+        client_ids_refused: 0,
         publishes_refused: 4,
         last_reject_reason: 'schema',
         last_reject_at: T0 + 1,

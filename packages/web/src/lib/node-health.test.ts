@@ -34,7 +34,7 @@ const node = (extra: Partial<NodeSummary> = {}): NodeSummary => ({
   boot_id: null,
   started_at: null,
   tunnel_port: 1,
-  stats: { readings_stored: 0, readings_duplicate: 0, messages_rejected: 0, publishes_refused: 0, auth_failures: 0, last_reject_reason: null, last_reject_at: null },
+  stats: { readings_stored: 0, readings_duplicate: 0, messages_rejected: 0, publishes_refused: 0, auth_failures: 0, client_ids_refused: 0, last_reject_reason: null, last_reject_at: null },
   ...extra,
 });
 

@@ -84,6 +84,7 @@ export function nodeProblems(node: NodeSummary, channels: readonly ChannelSummar
   if (stats.messages_rejected > 0) problems.push({ level: 'warn', text: `${stats.messages_rejected} rejected` });
   if (stats.publishes_refused > 0) problems.push({ level: 'warn', text: `${stats.publishes_refused} refused` });
   if (stats.auth_failures > 0) problems.push({ level: 'warn', text: `${stats.auth_failures} auth failures` });
+  if (stats.client_ids_refused > 0) problems.push({ level: 'warn', text: `${stats.client_ids_refused} client-id takeovers refused` });
   const rank: Record<Level, number> = { bad: 0, warn: 1, ok: 2 };
   return problems.sort((a, b) => rank[a.level] - rank[b.level]);
 }

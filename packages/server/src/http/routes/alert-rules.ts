@@ -8,6 +8,7 @@ import type { AlertsService } from '../../alerts/alerts-service.js';
 import type { RuleRow } from '../../store/alerts-store.js';
 import { doc, type HttpContext } from '../context.js';
 import { errorSchema } from '../schemas.js';
+import { deletedSchema, previewSchema, ruleListSchema, ruleSchema } from '../alert-schemas.js';
 
 const DAY = 86_400_000;
 /** The preview reads at most this many raw readings per channel (a week of 10-second readings). */
@@ -56,7 +57,7 @@ export function registerAlertRuleRoutes(app: FastifyInstance, ctx: HttpContext):
 
   app.get(
     '/api/v1/alert-rules',
-    { schema: doc({ summary: 'Alert rules on the nodes you may view (secrets shown to admins only)', tags: ['alerts'], response: { '4xx': errorSchema } }) },
+    { schema: doc({ summary: 'Alert rules on the nodes you may view (secrets shown to admins only)', tags: ['alerts'], response: { 200: ruleListSchema, '4xx': errorSchema } }) },
     async (req) => {
       const alerts = alertsOf(ctx);
       const isAdmin = (await ctx.access(req)).isAdmin;
@@ -68,7 +69,7 @@ export function registerAlertRuleRoutes(app: FastifyInstance, ctx: HttpContext):
 
   app.post<{ Body: Record<string, unknown> }>(
     '/api/v1/alert-rules',
-    { schema: doc({ summary: 'Create an alert rule (admin)', tags: ['alerts'], body: anyObject, response: { '4xx': errorSchema } }) },
+    { schema: doc({ summary: 'Create an alert rule (admin)', tags: ['alerts'], body: anyObject, response: { 201: ruleSchema, '4xx': errorSchema } }) },
     async (req, reply) => {
       await ctx.requireAdmin(req);
       const alerts = alertsOf(ctx);
@@ -83,7 +84,7 @@ export function registerAlertRuleRoutes(app: FastifyInstance, ctx: HttpContext):
 
   app.put<{ Params: { id: number }; Body: Record<string, unknown> }>(
     '/api/v1/alert-rules/:id',
-    { schema: doc({ summary: 'Replace an alert rule (admin); its open alerts stay open', tags: ['alerts'], params: idParam, body: anyObject, response: { '4xx': errorSchema } }) },
+    { schema: doc({ summary: 'Replace an alert rule (admin); its open alerts stay open', tags: ['alerts'], params: idParam, body: anyObject, response: { 200: ruleSchema, '4xx': errorSchema } }) },
     async (req) => {
       await ctx.requireAdmin(req);
       const alerts = alertsOf(ctx);
@@ -98,7 +99,7 @@ export function registerAlertRuleRoutes(app: FastifyInstance, ctx: HttpContext):
 
   app.delete<{ Params: { id: number } }>(
     '/api/v1/alert-rules/:id',
-    { schema: doc({ summary: 'Delete an alert rule and its alerts (admin)', tags: ['alerts'], params: idParam, response: { '4xx': errorSchema } }) },
+    { schema: doc({ summary: 'Delete an alert rule and its alerts (admin)', tags: ['alerts'], params: idParam, response: { 200: deletedSchema, '4xx': errorSchema } }) },
     async (req) => {
       await ctx.requireAdmin(req);
       const alerts = alertsOf(ctx);
@@ -116,7 +117,7 @@ export function registerAlertRuleRoutes(app: FastifyInstance, ctx: HttpContext):
         summary: 'When a rule would have fired over stored readings (default: the last 7 days), on the channels you may view',
         tags: ['alerts'],
         body: anyObject,
-        response: { '4xx': errorSchema },
+        response: { 200: previewSchema, '4xx': errorSchema },
       }),
     },
     async (req) => {

@@ -6,6 +6,7 @@ import type { AlertRow, AlertState, NotificationRow } from '../../store/alerts-s
 import type { NodeRow } from '../../store/store.js';
 import { doc, type HttpContext } from '../context.js';
 import { errorSchema } from '../schemas.js';
+import { alertListSchema, alertSchema, deliveryListSchema, endedSchema, silenceListSchema, silenceSchema } from '../alert-schemas.js';
 import { parseTimeParam } from '../time-param.js';
 import { alertsOf } from './alert-rules.js';
 
@@ -58,7 +59,7 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
             limit: { type: 'integer', minimum: 1, maximum: 1000 },
           },
         },
-        response: { '4xx': errorSchema },
+        response: { 200: alertListSchema, '4xx': errorSchema },
       }),
     },
     async (req) => {
@@ -88,13 +89,16 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
         tags: ['alerts'],
         params: idParam,
         body: { type: 'object', properties: { note: { type: 'string', maxLength: 1000 } }, additionalProperties: false },
-        response: { '4xx': errorSchema },
+        response: { 200: alertSchema, '4xx': errorSchema },
       }),
     },
     async (req) => {
       const { alert } = await visibleAlert(req, req.params.id);
-      if (alert.state === 'resolved') throw new MaError(ErrorCode.Conflict, `alert ${alert.id} is already resolved`);
       const principal = ctx.principal(req);
+      // Acknowledging stops repeats and escalation: a change, so not for a read-only token.
+      // Anyone who may view the node may acknowledge (its recipients can, from the notification link).
+      if (principal.readOnly) throw new MaError(ErrorCode.AuthForbidden, 'a read-only token cannot acknowledge alerts; use a token with scope "grants" or log in');
+      if (alert.state === 'resolved') throw new MaError(ErrorCode.Conflict, `alert ${alert.id} is already resolved`);
       const note = req.body?.note?.trim() || null;
       const ok = await alertsOf(ctx).engine.acknowledge(alert.id, principal.user?.name ?? principal.actor, note);
       if (!ok) throw new MaError(ErrorCode.Conflict, `alert ${alert.id} was already acknowledged`);
@@ -113,7 +117,7 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
           type: 'object',
           properties: { alert: { type: 'integer', minimum: 1, maximum: 2_147_483_647 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
         },
-        response: { '4xx': errorSchema },
+        response: { 200: deliveryListSchema, '4xx': errorSchema },
       }),
     },
     async (req) => {
@@ -140,7 +144,7 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
 
   app.get(
     '/api/v1/alert-silences',
-    { schema: doc({ summary: 'Silences in force or to come, on rules and nodes you may view', tags: ['alerts'], response: { '4xx': errorSchema } }) },
+    { schema: doc({ summary: 'Silences in force or to come, on rules and nodes you may view', tags: ['alerts'], response: { 200: silenceListSchema, '4xx': errorSchema } }) },
     async (req) => {
       const alerts = alertsOf(ctx);
       const nodes = await nodesById();
@@ -168,7 +172,7 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
           required: ['reason'],
           additionalProperties: false,
         },
-        response: { '4xx': errorSchema },
+        response: { 201: silenceSchema, '4xx': errorSchema },
       }),
     },
     async (req, reply) => {
@@ -194,7 +198,7 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: HttpContext): voi
 
   app.delete<{ Params: { id: number } }>(
     '/api/v1/alert-silences/:id',
-    { schema: doc({ summary: 'End a silence now', tags: ['alerts'], params: idParam, response: { '4xx': errorSchema } }) },
+    { schema: doc({ summary: 'End a silence now', tags: ['alerts'], params: idParam, response: { 200: endedSchema, '4xx': errorSchema } }) },
     async (req) => {
       const alerts = alertsOf(ctx);
       const s = (await alerts.store.activeSilences()).find((x) => x.id === req.params.id);

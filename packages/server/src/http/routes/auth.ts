@@ -88,7 +88,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: HttpContext): void
     },
   );
 
-  app.post('/api/v1/auth/logout', { schema: doc({ summary: 'End this session', tags: ['auth'], response: { 204: { type: 'null' }, '4xx': errorSchema } }) }, async (req, reply) => {
+  app.post('/api/v1/auth/logout', { schema: doc({ summary: 'Log out: ends this session, or revokes the API token that sent the request (the bootstrap token: 400)', tags: ['auth'], response: { 204: { type: 'null' }, '4xx': errorSchema } }) }, async (req, reply) => {
     await auth.logout(ctx.principal(req), req.ip);
     clearSessionCookie(reply, auth);
     return reply.status(204).send();
@@ -122,6 +122,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: HttpContext): void
       }
       await auth.setPassword(user, req.body.new_password);
       await auth.sessions.deleteForUser(user.id, req.principal?.session?.id_hash);
+      auth.principalsChanged();
       await ctx.audit(req, { action: 'auth.password', target: `user:${user.name}`, outcome: 'ok', reason: null });
       return reply.status(204).send();
     },

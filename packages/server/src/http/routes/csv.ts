@@ -3,7 +3,7 @@ import { ErrorCode, MaError } from '@ma/protocol';
 import type { FastifyInstance } from 'fastify';
 import { doc, type HttpContext } from '../context.js';
 import { CSV_HEADER, csvRow, type CsvChannel } from '../csv-format.js';
-import { errorSchema } from '../schemas.js';
+import { documentedBody, errorSchema } from '../schemas.js';
 import { parseTimeParam } from '../time-param.js';
 import { toChannelSummary } from '../views.js';
 
@@ -39,6 +39,7 @@ export function registerCsvRoutes(app: FastifyInstance, ctx: HttpContext): void 
           required: ['channel'],
         },
         response: { '4xx': errorSchema },
+        documented: { 200: documentedBody('text/csv', 'one row per bucket (or reading, with raw=1) and channel') },
       }),
     },
     async (req, reply) => {

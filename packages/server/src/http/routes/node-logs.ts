@@ -2,6 +2,7 @@ import { ErrorCode, MaError } from '@ma/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { doc, type HttpContext } from '../context.js';
+import { documentedBody, errorSchema, nodeNamedParam } from '../schemas.js';
 import { authenticateNode } from './node-auth.js';
 
 /** One agent's open log channel, and the people following it. */
@@ -59,7 +60,9 @@ export function registerNodeLogRoutes(app: FastifyInstance, ctx: HttpContext): v
       schema: doc({
         summary: "The agent's recent log lines (JSON, one per line); with follow=true, then new ones as they come. Needs admin or ssh on the node",
         tags: ['nodes'],
-        params: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } } },
+        params: nodeNamedParam,
+        response: { '4xx': errorSchema },
+        documented: { 200: documentedBody('application/x-ndjson', 'one JSON log line per line') },
         querystring: { type: 'object', additionalProperties: false, properties: { lines: { type: 'integer', minimum: 0, maximum: 10000 }, follow: { type: 'boolean' } } },
       }),
     },

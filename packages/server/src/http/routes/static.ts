@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import { ErrorCode } from '@ma/protocol';
 import type { FastifyInstance } from 'fastify';
+import { apiNotFound } from '../framework-errors.js';
 
 export function defaultWebDist(): string | undefined {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -18,6 +18,7 @@ export async function registerStaticRoutes(app: FastifyInstance, webDistDir: str
     app.get('/', async (_req, reply) =>
       reply.type('text/plain').send('Monitor Actuator server is running. The dashboard is not built: run `npm run build` at the repository root.\n'),
     );
+    app.setNotFoundHandler(apiNotFound);
     return;
   }
   await app.register(fastifyStatic, { root: webDistDir, wildcard: false, maxAge: '1h' });
@@ -25,6 +26,6 @@ export async function registerStaticRoutes(app: FastifyInstance, webDistDir: str
     if (req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/mqtt')) {
       return reply.header('cache-control', 'no-cache').sendFile('index.html');
     }
-    return reply.status(404).send({ error: { code: ErrorCode.NotFound, message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+    return apiNotFound(req, reply);
   });
 }

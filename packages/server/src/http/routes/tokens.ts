@@ -67,15 +67,32 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: HttpContext): voi
       const p = ctx.principal(req);
       if (!p.user) throw new MaError(ErrorCode.AuthForbidden, 'the bootstrap token cannot own tokens; log in as a user (create one with `ma user add`)');
       if (p.readOnly) throw new MaError(ErrorCode.AuthForbidden, 'a read-only token cannot create tokens');
-      const token = newSecret('mat');
       const now = Date.now();
+      const scope = req.body.scope ?? 'grants';
+      let expiresAt = now + (req.body.expires_in_days ?? 90) * DAY;
+      if (p.via === 'token') {
+        // A token minting a token: the new one may not outlive it (or, being read-only, exceed it;
+        // read-only tokens are refused above). Left unsaid, the expiry is capped to the parent's.
+        const parent = p.tokenId === undefined ? undefined : await auth.tokens.get(p.tokenId);
+        const parentExpiry = parent?.expires_at ?? null;
+        if (parentExpiry !== null && expiresAt > parentExpiry) {
+          if (req.body.expires_in_days !== undefined) {
+            throw new MaError(
+              ErrorCode.InputInvalid,
+              `expires_in_days: a token cannot create one that outlives it; this token expires ${new Date(parentExpiry).toISOString()}, so ask for at most ${Math.max(0, Math.floor((parentExpiry - now) / DAY))} days, or log in to create a longer-lived one`,
+            );
+          }
+          expiresAt = parentExpiry;
+        }
+      }
+      const token = newSecret('mat');
       const row = await auth.tokens.create({
         user_id: p.user.id,
         name: req.body.name,
         token_hash: sha256Hex(token),
-        scope: req.body.scope ?? 'grants',
+        scope,
         created_at: now,
-        expires_at: now + (req.body.expires_in_days ?? 90) * DAY,
+        expires_at: expiresAt,
       });
       await ctx.audit(req, { action: 'token.create', target: `token:${row.id}`, outcome: 'ok', reason: req.body.reason ?? null, detail: { name: row.name, scope: row.scope, expires_at: row.expires_at } });
       reply.status(201);
@@ -100,6 +117,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: HttpContext): voi
       const mine = t !== undefined && p.user?.id === t.user_id && !p.readOnly;
       if (!t || (!mine && !(await ctx.access(req)).isAdmin)) throw new MaError(ErrorCode.NotFound, `no token with id ${req.params.id}`);
       await auth.tokens.revoke(t.id, Date.now());
+      auth.principalsChanged();
       await ctx.audit(req, { action: 'token.revoke', target: `token:${t.id}`, outcome: 'ok', reason: req.query.reason ?? null });
       return reply.status(204).send();
     },

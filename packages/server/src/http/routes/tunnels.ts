@@ -8,6 +8,28 @@ import { renderSshdMatchBlock } from '../../tunnels/sshd-config.js';
 import type { TunnelService } from '../../tunnels/tunnel-service.js';
 import { doc, type HttpContext } from '../context.js';
 import { authenticateNode } from './node-auth.js';
+import { errorSchema, nodeNamedParam, openObject } from '../schemas.js';
+
+const tunnelView = openObject({
+  node: { type: 'string' },
+  port: { type: 'integer' },
+  fingerprint: { type: ['string', 'null'] },
+  key_updated_at: { type: ['integer', 'null'] },
+  check: { type: ['object', 'null'], additionalProperties: true },
+  agent: { type: ['object', 'null'], additionalProperties: true },
+});
+const sshKeyView = openObject({ id: { type: 'integer' }, type: { type: 'string' }, fingerprint: { type: 'string' }, comment: { type: 'string' }, created_at: { type: 'integer' } });
+const sshTargetsView = {
+  type: 'object',
+  properties: { targets: { type: 'array', items: openObject({ node: { type: 'string' }, port: { type: 'integer' }, tunnel_ok: { type: 'boolean' } }) } },
+} as const;
+const serverConfigView = openObject({
+  user: { type: 'string' },
+  authorized_keys_file: { type: ['string', 'null'] },
+  authorized_keys: { type: 'string' },
+  sshd_config: { type: 'string' },
+  port_base: { type: 'integer' },
+});
 
 export interface TunnelHttpDeps {
   service: TunnelService;
@@ -63,7 +85,7 @@ export function registerTunnelRoutes(app: FastifyInstance, ctx: HttpContext, t: 
     );
   });
 
-  app.get('/api/v1/tunnels', { schema: doc({ summary: 'Every visible node\'s tunnel port, key fingerprint and last end-to-end check', tags: ['tunnels'] }) }, async (req) => {
+  app.get('/api/v1/tunnels', { schema: doc({ summary: 'Every visible node\'s tunnel port, key fingerprint and last end-to-end check', tags: ['tunnels'], response: { 200: { type: 'object', properties: { tunnels: { type: 'array', items: tunnelView } } }, '4xx': errorSchema } }) }, async (req) => {
     const canView = await ctx.canView(req);
     const nodes = (await ctx.deps.store.listNodes()).filter(canView);
     return { tunnels: await t.service.view(nodes) };
@@ -71,7 +93,7 @@ export function registerTunnelRoutes(app: FastifyInstance, ctx: HttpContext, t: 
 
   app.get<{ Params: { name: string } }>(
     '/api/v1/nodes/:name/tunnel',
-    { schema: doc({ summary: "A node's tunnel, checked now", tags: ['tunnels'], params: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } } } }) },
+    { schema: doc({ summary: "A node's tunnel, checked now", tags: ['tunnels'], params: nodeNamedParam, response: { 200: tunnelView, '4xx': errorSchema } }) },
     async (req) => {
       const node = await ctx.authorize(req, req.params.name, 'view');
       await t.service.check(node);
@@ -82,7 +104,7 @@ export function registerTunnelRoutes(app: FastifyInstance, ctx: HttpContext, t: 
 
   app.delete<{ Params: { name: string } }>(
     '/api/v1/nodes/:name/tunnel/key',
-    { schema: doc({ summary: "Revoke a node's tunnel key (the control point refuses it from the next login)", tags: ['tunnels'], params: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } } } }) },
+    { schema: doc({ summary: "Revoke a node's tunnel key (the control point refuses it from the next login)", tags: ['tunnels'], params: nodeNamedParam, response: { 204: { type: 'null' }, '4xx': errorSchema } }) },
     async (req, reply) => {
       await ctx.requireAdmin(req);
       const node = await ctx.nodeByName(req.params.name);
@@ -92,7 +114,7 @@ export function registerTunnelRoutes(app: FastifyInstance, ctx: HttpContext, t: 
     },
   );
 
-  app.get('/api/v1/tunnel/server-config', { schema: doc({ summary: "The control point's sshd_config block and the tunnel account's authorized_keys (generated from the registered node keys)", tags: ['tunnels'] }) }, async (req) => {
+  app.get('/api/v1/tunnel/server-config', { schema: doc({ summary: "The control point's sshd_config block and the tunnel account's authorized_keys (generated from the registered node keys)", tags: ['tunnels'], response: { 200: serverConfigView, '4xx': errorSchema } }) }, async (req) => {
     await ctx.requireAdmin(req);
     return {
       user: t.user,
@@ -111,7 +133,7 @@ export function registerTunnelRoutes(app: FastifyInstance, ctx: HttpContext, t: 
     return p.user;
   };
   const keyView = (k: UserSshKey) => ({ id: k.id, type: k.key.type, fingerprint: k.key.fingerprint, comment: k.comment, created_at: k.created_at });
-  app.get('/api/v1/me/ssh-keys', { schema: doc({ summary: 'Your SSH public keys', tags: ['tunnels'] }) }, async (req) => {
+  app.get('/api/v1/me/ssh-keys', { schema: doc({ summary: 'Your SSH public keys', tags: ['tunnels'], response: { 200: { type: 'object', properties: { keys: { type: 'array', items: sshKeyView } } }, '4xx': errorSchema } }) }, async (req) => {
     const user = ctx.principal(req).user;
     return { keys: user ? (await t.store.listUserKeys(user.id)).map(keyView) : [] };
   });
@@ -122,6 +144,7 @@ export function registerTunnelRoutes(app: FastifyInstance, ctx: HttpContext, t: 
         summary: 'Add one of your SSH public keys (installed on the nodes you hold ssh on, where the agent syncs accounts)',
         tags: ['tunnels'],
         body: { type: 'object', required: ['public_key'], additionalProperties: false, properties: { public_key: { type: 'string', maxLength: 16384 }, comment: { type: 'string', maxLength: 200 } } },
+        response: { 201: sshKeyView, '4xx': errorSchema },
       }),
     },
     async (req, reply) => {
@@ -136,7 +159,7 @@ export function registerTunnelRoutes(app: FastifyInstance, ctx: HttpContext, t: 
   );
   app.delete<{ Params: { id: number } }>(
     '/api/v1/me/ssh-keys/:id',
-    { schema: doc({ summary: 'Remove one of your SSH public keys', tags: ['tunnels'], params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } }) },
+    { schema: doc({ summary: 'Remove one of your SSH public keys', tags: ['tunnels'], params: { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } } }, response: { 204: { type: 'null' }, '4xx': errorSchema } }) },
     async (req, reply) => {
       const user = me(req);
       if (!(await t.store.deleteUserKey(user.id, req.params.id))) throw new MaError(ErrorCode.NotFound, `you have no SSH key with id ${req.params.id}`);
@@ -164,7 +187,7 @@ export function registerTunnelRoutes(app: FastifyInstance, ctx: HttpContext, t: 
   });
 
   // For `ma ssh-config`: the nodes this person may ssh to, and where each one's tunnel lands.
-  app.get('/api/v1/tunnel/ssh-targets', { schema: doc({ summary: 'Nodes the caller holds the ssh permission on, with their tunnel ports', tags: ['tunnels'] }) }, async (req) => {
+  app.get('/api/v1/tunnel/ssh-targets', { schema: doc({ summary: 'Nodes the caller holds the ssh permission on, with their tunnel ports', tags: ['tunnels'], response: { 200: sshTargetsView, '4xx': errorSchema } }) }, async (req) => {
     const access = await ctx.access(req);
     const nodes = (await ctx.deps.store.listNodes()).filter((n) => access.can(n, 'ssh'));
     const views = await t.service.view(nodes);

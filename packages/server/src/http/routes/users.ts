@@ -122,6 +122,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HttpContext): void
       await auth.setPassword(u, req.body.password);
       await auth.users.update(u.id, { totp_enabled: false, totp_secret: null });
       await auth.sessions.deleteForUser(u.id);
+      auth.principalsChanged();
       await audited(req, 'user.password_reset', `user:${u.name}`, req.body.reason);
       return reply.status(204).send();
     },
