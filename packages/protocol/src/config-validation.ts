@@ -110,14 +110,17 @@ export function configProblems(schema: z.ZodTypeAny, issues: readonly z.ZodIssue
 /** One line per problem: `file: key: got <value>, expected <form>`; env vars named as such. */
 export function formatProblem(file: string, p: ConfigProblem): string {
   const got = p.got ?? describeValue(p.value, p.key);
-  if (p.env) return `${p.env}: got ${got}, expected ${p.expected} (environment variable, overrides ${p.key} of ${file})`;
+  // A file label in parentheses is not a file (no --config given): there is nothing to override.
+  const noFile = file.startsWith('(');
+  if (p.env) return `${p.env}: got ${got}, expected ${p.expected} (environment variable${noFile ? `, sets ${p.key}` : `, overrides ${p.key} of ${file}`})`;
   return `${file}: ${p.key}: got ${got}, expected ${p.expected}`;
 }
 
 /** A ConfigError listing every problem at once, one line each. */
 export function configErrorFor(file: string, problems: ConfigProblem[]): ConfigError {
   const lines = problems.map((p) => `  ${formatProblem(file, p)}`);
-  return new ConfigError(`invalid config in ${file} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, problems);
+  const where = file.startsWith('(') ? file : `in ${file}`;
+  return new ConfigError(`invalid config ${where} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, problems);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ConfigError } from '@ma/protocol';
 import { describe, expect, it } from 'vitest';
-import { parseServerConfig, resolveDatabaseUrl } from './load.js';
+import { loadServerConfig, parseServerConfig, resolveDatabaseUrl } from './load.js';
 
 describe('server config', () => {
   it('has working defaults for every key', () => {
@@ -44,6 +44,12 @@ describe('server config', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err!.message).toMatch(/\/etc\/ma\/server\.yaml: htp: got an unknown key, expected one of http, database, .* \(did you mean "http"\?\)/);
     expect(err!.message).toContain('/etc/ma/server.yaml: nodes.offline_after: got "soon", expected a duration');
+  });
+
+  it('without a config file, names the variable and the key it sets', async () => {
+    await expect(loadServerConfig(undefined, { MA_HTTP_PORT: 'abc' })).rejects.toThrow(
+      'invalid config (no config file: defaults and environment) (1 problem):\n  MA_HTTP_PORT: got "abc", expected an integer port 0–65535 (environment variable, sets http.port)',
+    );
   });
 
   it('suggests the key meant by a typo, and shows a mistyped section briefly rather than the whole file', () => {

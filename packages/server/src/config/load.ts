@@ -61,7 +61,7 @@ export function parseServerConfig(text: string, file: string, env: NodeJS.Proces
 
 export async function loadServerConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<LoadedServerConfig> {
   if (file === undefined) {
-    const config = parseServerConfig('', '(defaults)', env);
+    const config = parseServerConfig('', '(no config file: defaults and environment)', env);
     return { config, file: undefined, dataDir: path.resolve(config.data_dir) };
   }
   const abs = path.resolve(file);
