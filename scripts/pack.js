@@ -15,7 +15,10 @@ const outDir = path.resolve(process.argv[2] ?? path.join(root, 'packs'));
 const packages = [
   { dir: 'cli', bin: 'ma' },
   { dir: 'agent', bin: 'ma-agent' },
-  { dir: 'server', bin: 'ma-server', web: true },
+  // The repository's `overrides` (cookie 1.1.1 for Node 20) do not reach an installed package,
+  // so the server's tarball pins light-my-request (fastify's inject(), unused at run time) to the
+  // last release whose cookie supports Node 20; fastify's ^6 range takes that copy.
+  { dir: 'server', bin: 'ma-server', web: true, pins: { 'light-my-request': '6.6.0' } },
 ];
 
 const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
@@ -72,7 +75,7 @@ for (const p of packages) {
       engines: rootPkg.engines,
       exports: { '.': { types: pkgExports['.'].types, default: pkgExports['.'].default } },
       files: ['bin', 'dist', ...(p.web ? ['web'] : [])],
-      dependencies: { ...protocol.dependencies, ...dependencies },
+      dependencies: { ...protocol.dependencies, ...dependencies, ...p.pins },
     };
     writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', outDir], { cwd: stage, encoding: 'utf8' }).trim().split('\n').pop();
