@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Starts the whole system on this machine with simulated sensors: a server (embedded
 // SQLite and MQTT broker, dashboard on http://localhost:8080) and two simulated nodes.
-// State lives in .demo/ (git-ignored); delete it to start from scratch.
+// State lives in .demo/ (git-ignored; MA_DEMO_DIR puts it elsewhere); delete it to start from scratch.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const demoDir = path.join(root, '.demo');
+const demoDir = path.resolve(process.env.MA_DEMO_DIR ?? path.join(root, '.demo'));
 const serverBin = path.join(root, 'packages/server/dist/bin/ma-server.js');
 const agentBin = path.join(root, 'packages/agent/dist/bin/ma-agent.js');
 const httpPort = Number(process.env.MA_HTTP_PORT ?? 8080);
@@ -68,7 +68,9 @@ function run(label, bin, args) {
             .filter(([k]) => !['level', 'time', 'pid', 'hostname', 'msg', 'name'].includes(k))
             .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
             .join(' ');
-          return `[${label}] ${j.msg ?? ''} ${extra}`;
+          // Warnings and errors keep their level, so they stand out (and a test can find them).
+          const level = j.level >= 50 ? 'ERROR ' : j.level >= 40 ? 'WARN ' : '';
+          return `[${label}] ${level}${j.msg ?? ''} ${extra}`;
         } catch {
           return `[${label}] ${l}`;
         }
@@ -96,6 +98,8 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
+const clockFile = path.join(demoDir, 'clock-synced');
+writeFileSync(clockFile, 'yes\n');
 const agentConfigs = nodes.map((n) => {
   const credential = credentialFor(n.name, n.display);
   const file = path.join(demoDir, `agent-${n.name}.yaml`);
@@ -107,6 +111,9 @@ const agentConfigs = nodes.map((n) => {
       node: n.name,
       server: { mqtt_url: `ws://127.0.0.1:${httpPort}/mqtt`, credential },
       data_dir: `./agent-${n.name}`,
+      // Simulated nodes share this machine's clock with the server, so there is nothing to check;
+      // the default check (timedatectl) is absent on macOS and in containers and would only warn.
+      clock: { sync_check: { file: clockFile } },
       drivers,
     }),
     { mode: 0o600 },
@@ -157,10 +164,10 @@ console.log(`
     Read-only API token (30 days):  ${readToken.json.token}
                    e.g.  curl -H 'Authorization: Bearer ${readToken.json.token}' http://localhost:${httpPort}/api/v1/nodes
     Bootstrap admin token (for the ma CLI):  ${adminToken}
-                   e.g.  MA_TOKEN=${adminToken} node packages/cli/dist/bin/ma.js node list
+                   e.g.  MA_SERVER=http://localhost:${httpPort} MA_TOKEN=${adminToken} npx ma node list
     MQTT (TCP):    127.0.0.1:${mqttTcpPort}. To publish by hand, give yourself a node of your own (a node's
                    seq numbers are its own, so never publish as an agent's node), then use its credential:
-                   MA_SERVER=http://localhost:${httpPort} MA_TOKEN=${adminToken} node packages/cli/dist/bin/ma.js node add manual --agent-config | grep credential
+                   MA_SERVER=http://localhost:${httpPort} MA_TOKEN=${adminToken} npx ma node add manual --agent-config | grep credential
                    mosquitto_pub -p ${mqttTcpPort} -u manual -P '<credential>' -q 1 -t ma/v1/manual/telemetry \\
                      -m '{"v":1,"readings":[{"seq":'$(date +%s)',"ch":"manual/probe","ts":'$(date +%s%3N)',"v":21.5}]}'
 

@@ -154,20 +154,21 @@ describe('bad configuration', () => {
     const r = await runToEnd(process.execPath, [SERVER_BIN, 'serve', '--config', file]);
     await tmp.cleanup();
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`${file}: http.port: got "eighty", expected a number`);
-    expect(r.stderr).toContain(`${file}: mqtt.tcp.enabled: got "maybe", expected a boolean`);
+    expect(r.stderr).toContain(`${file}: http.port: got "eighty", expected an integer port 0–65535`);
+    expect(r.stderr).toContain(`${file}: mqtt.tcp.enabled: got "maybe", expected true or false`);
   });
 
   it('ma-agent names the file and the driver key, and exits non-zero', async () => {
     const tmp = await tempDir('badagent');
     const file = path.join(tmp.dir, 'agent.yaml');
-    await writeFile(file, 'node: Fridge_1\nserver:\n  mqtt_url: http://x\n  credential: abcdefghij\ndrivers:\n  - driver: ds18b20\n    interval: often\n  - driver: thermometer\n');
+    await writeFile(file, 'node: Fridge_1\nserver:\n  mqtt_url: http://x\n  credential: abcdefghij\ndrivers:\n  - driver: ds18b20\n    interval: often\n  - driver: thermometer\n  - driver: simulatd\n');
     const r = await runToEnd(process.execPath, [AGENT_BIN, 'run', '--config', file]);
     await tmp.cleanup();
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`${file}: node: got "Fridge_1"`);
     expect(r.stderr).toContain(`${file}: server.mqtt_url: got "http://x"`);
-    expect(r.stderr).toContain(`${file}: drivers.0.interval: got "often"`);
-    expect(r.stderr).toContain(`${file}: drivers.1.driver: got "thermometer"`);
+    expect(r.stderr).toContain(`${file}: drivers[0].interval: got "often", expected a duration`);
+    expect(r.stderr).toContain(`${file}: drivers[1].driver: got "thermometer", expected one of ds18b20, system, simulated`);
+    expect(r.stderr).toMatch(/drivers\[2\]\.driver: got "simulatd", expected one of ds18b20, system, simulated.* \(did you mean "simulated"\?\)/);
   });
 });

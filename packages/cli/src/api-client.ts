@@ -31,7 +31,10 @@ export class ApiClient {
     if (!res.ok) {
       const err = (json as ErrorResponse | undefined)?.error;
       const code = res.status === 401 ? ErrorCode.AuthRequired : res.status === 403 ? ErrorCode.AuthForbidden : res.status === 404 ? ErrorCode.NotFound : res.status === 409 ? ErrorCode.Conflict : ErrorCode.InputInvalid;
-      throw new MaError(code, `server answered ${res.status}: ${err?.message ?? text.slice(0, 200)}`);
+      // The API's own code is shown so it can be looked up in docs/errors.md; a refused token names the flags.
+      const detail = err ? `${err.message} (error ${err.code}, see docs/errors.md)` : text.slice(0, 200);
+      const hint = res.status === 401 ? '; pass a token with --token <token> or MA_TOKEN (`ma token create`, or the bootstrap MA_ADMIN_TOKEN)' : '';
+      throw new MaError(code, `server answered ${res.status}: ${detail}${hint}`);
     }
     return json as T;
   }

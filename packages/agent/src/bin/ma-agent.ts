@@ -29,6 +29,13 @@ ${OUTBOX_HELP}
 Environment: MA_AGENT_MQTT_URL, MA_AGENT_DATA_DIR override the config; MA_LOG_LEVEL sets the log level.
 `;
 
+const COMMANDS = ['run', 'check', 'drivers', 'enroll', 'outbox', 'tunnel-key', 'ws-proxy'];
+
+function unknownCommand(command: string): number {
+  process.stderr.write(`ma-agent: unknown command "${command}"; expected one of ${COMMANDS.join(', ')} (ma-agent --help)\n`);
+  return 2;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -49,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
+    // `ma-agent <command> --help` of a command that does not exist is an error, not the help.
+    if (positionals[0] !== undefined && !COMMANDS.includes(positionals[0])) return unknownCommand(positionals[0]);
     process.stdout.write(HELP);
     return 0;
   }
@@ -79,10 +88,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`enrolled as node ${r.node}; wrote ${r.configFile}${r.caFile ? ` and ${r.caFile} (pinned CA)` : ''}. Add drivers, then: ma-agent run --config ${r.configFile}\n`);
     return 0;
   }
-  if (command !== 'run' && command !== 'check' && command !== 'outbox' && command !== 'tunnel-key') {
-    process.stderr.write(`unknown command: ${command}\n\n${HELP}`);
-    return 2;
-  }
+  if (command !== 'run' && command !== 'check' && command !== 'outbox' && command !== 'tunnel-key') return unknownCommand(command);
   if (!values.config) {
     process.stderr.write(`ma-agent: --config <agent.yaml> is required\n\n${HELP}`);
     return 2;

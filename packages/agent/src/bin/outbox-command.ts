@@ -16,7 +16,7 @@ import { silentLogger } from '../logger.js';
 import { inspectOutbox, iterateRecords } from '../outbox/inspect-outbox.js';
 import type { OutboxRecord } from '../outbox/outbox.js';
 
-export const OUTBOX_HELP = `Usage:
+export const OUTBOX_HELP = `The outbox recovery tool:
   ma-agent outbox inspect --config agent.yaml            the outbox's state: seqs, acked cursor, pending, dropped, segments, torn records
   ma-agent outbox export  --config agent.yaml [options]  write records to stdout
       --all                  every record still on disk (acked ones too, with outbox.retain_acked); default: only unsent ones

@@ -1,15 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, ErrorCode, MaError, validateConfig, type ConfigProblem } from '@ma/protocol';
+import { configErrorFor, configProblems, didYouMean, ErrorCode, MaError, oneOf, prefixKey, type ConfigProblem } from '@ma/protocol';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { getDriver } from '../drivers/registry.js';
+import { drivers as knownDrivers } from '../drivers/registry.js';
 import { agentConfigSchema, type AgentConfig } from './schema.js';
 
 export interface DriverSection {
   id: string;
   /** The driver's validated config (its own schema's output). */
   config: unknown;
-  /** Where it came from, for messages: `drivers.1`. */
+  /** Where it came from, for messages: `drivers[1]`. */
   key: string;
 }
 
@@ -22,14 +22,11 @@ export interface LoadedAgentConfig {
   dataDir: string;
 }
 
-const ENV_OVERRIDES: Record<string, (raw: Record<string, unknown>, v: string) => void> = {
-  MA_AGENT_MQTT_URL: (raw, v) => {
-    raw.server = { ...(raw.server as object), mqtt_url: v };
-  },
-  MA_AGENT_DATA_DIR: (raw, v) => {
-    raw.data_dir = v;
-  },
-};
+/** Environment overrides, applied after the file and validated with it (errors name the variable). */
+const ENV_OVERRIDES: Array<{ env: string; path: [string] | [string, string] }> = [
+  { env: 'MA_AGENT_MQTT_URL', path: ['server', 'mqtt_url'] },
+  { env: 'MA_AGENT_DATA_DIR', path: ['data_dir'] },
+];
 
 /**
  * Parses and validates agent.yaml, including each driver's own section, reporting every
@@ -47,44 +44,40 @@ export function parseAgentConfig(text: string, file: string, env: NodeJS.Process
     throw new MaError(ErrorCode.ConfigInvalid, `invalid config in ${file}: expected a mapping with at least node, server and drivers`);
   }
   const withEnv = structuredClone(raw) as Record<string, unknown>;
-  for (const [name, apply] of Object.entries(ENV_OVERRIDES)) {
-    const v = env[name];
-    if (v) apply(withEnv, v);
+  const sources: Record<string, string> = {};
+  for (const o of ENV_OVERRIDES) {
+    const v = env[o.env];
+    if (!v) continue;
+    if (o.path.length === 1) withEnv[o.path[0]] = v;
+    else withEnv[o.path[0]] = { ...(typeof withEnv[o.path[0]] === 'object' ? (withEnv[o.path[0]] as object) : {}), [o.path[1]]: v };
+    sources[o.path.join('.')] = o.env;
   }
 
+  // Every problem at once: the top-level schema's, then each driver section against its own schema.
   const problems: ConfigProblem[] = [];
-  let config: AgentConfig | undefined;
-  try {
-    config = validateConfig(agentConfigSchema, withEnv, file);
-  } catch (e) {
-    if (e instanceof ConfigError) problems.push(...e.problems);
-    else throw e;
-  }
+  const top = agentConfigSchema.safeParse(withEnv);
+  if (!top.success) problems.push(...configProblems(agentConfigSchema, top.error.issues, withEnv));
   const drivers: DriverSection[] = [];
   const entries = Array.isArray(withEnv.drivers) ? (withEnv.drivers as unknown[]) : [];
   entries.forEach((entry, i) => {
     if (entry === null || typeof entry !== 'object') return;
     const { driver: id, ...rest } = entry as Record<string, unknown>;
     if (typeof id !== 'string') return;
-    const key = `drivers.${i}`;
-    let descriptor;
-    try {
-      descriptor = getDriver(id);
-    } catch (e) {
-      problems.push({ key: `${key}.driver`, value: id, expected: (e as Error).message });
+    const key = `drivers[${i}]`;
+    // Read the registry each time: drivers are added to it, and the message lists them all.
+    const descriptor = Object.hasOwn(knownDrivers, id) ? knownDrivers[id] : undefined;
+    if (!descriptor) {
+      const ids = Object.keys(knownDrivers);
+      problems.push({ key: `${key}.driver`, value: id, expected: `${oneOf(ids)}${didYouMean(id, ids)}` });
       return;
     }
-    try {
-      drivers.push({ id, key, config: validateConfig(descriptor.configSchema, rest, file) });
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      for (const p of e.problems) problems.push({ ...p, key: p.key === '(top level)' ? key : `${key}.${p.key}` });
-    }
+    const parsed = descriptor.configSchema.safeParse(rest);
+    if (parsed.success) drivers.push({ id, key, config: parsed.data });
+    else for (const p of configProblems(descriptor.configSchema, parsed.error.issues, rest)) problems.push({ ...p, key: prefixKey(key, p.key) });
   });
-  if (problems.length > 0 || !config) {
-    const lines = problems.map((p) => `  ${file}: ${p.key}: got ${p.value === undefined ? '(missing)' : JSON.stringify(p.value)}, expected ${p.expected}`);
-    throw new ConfigError(`invalid config in ${file} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, problems);
-  }
+  for (const p of problems) if (sources[p.key]) p.env = sources[p.key];
+  if (problems.length > 0 || !top.success) throw configErrorFor(file, problems);
+  const config = top.data;
   return { config, drivers, file, dataDir: path.resolve(path.dirname(file), config.data_dir) };
 }
 

@@ -4,6 +4,8 @@ import { tunnelConfigSchema } from '../tunnel/tunnel-config.js';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 
+const SIZE_FORM = 'a size such as 268435456, "256MiB" or "100MB"';
+
 /** A byte size: a number, or a string such as "256MiB" or "10 MB". */
 export const byteSizeSchema = (fallback: string) =>
   z
@@ -14,11 +16,12 @@ export const byteSizeSchema = (fallback: string) =>
       const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v) : null;
       const factor = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
       if (!m || factor === undefined) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a size such as 268435456, "256MiB" or "100MB"' });
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: SIZE_FORM });
         return z.NEVER;
       }
       return Math.round(Number(m[1]) * factor);
-    });
+    })
+    .describe(SIZE_FORM);
 
 /** One entry of `drivers:`; the driver's own keys are validated by its descriptor's schema. */
 export const driverEntrySchema = z.object({ driver: z.string().min(1) }).passthrough();

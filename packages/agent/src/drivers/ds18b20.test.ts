@@ -92,8 +92,8 @@ describe('ds18b20 driver', () => {
       }
       expect(message).toContain('(3 problems)');
       expect(message).toMatch(/agent\.yaml: interval: got "soon", expected a duration/);
-      expect(message).toMatch(/agent\.yaml: probes\.0\.id: got "10-abc", expected a DS18B20 probe id/);
-      expect(message).toMatch(/agent\.yaml: probes\.1: .*no unknown keys \(colour\)/);
+      expect(message).toMatch(/agent\.yaml: probes\[0\]\.id: got "10-abc", expected a DS18B20 probe id/);
+      expect(message).toMatch(/agent\.yaml: probes\[1\]\.colour: got an unknown key, expected one of id, label/);
     });
 
     it('rejects a probe listed twice', () => {

@@ -1,5 +1,5 @@
 /** Every driver the agent knows, by the id used in agent.yaml (`driver: ds18b20`). */
-import { ErrorCode, MaError } from '@ma/protocol';
+import { didYouMean, ErrorCode, MaError, oneOf } from '@ma/protocol';
 import type { DriverDescriptor } from './driver.js';
 import { ds18b20Driver } from './ds18b20.js';
 import { simulatedDriver } from './simulated.js';
@@ -15,7 +15,8 @@ export const drivers: Record<string, DriverDescriptor> = {
 export function getDriver(id: string): DriverDescriptor {
   const d = Object.hasOwn(drivers, id) ? drivers[id] : undefined;
   if (!d) {
-    throw new MaError(ErrorCode.ConfigInvalid, `unknown driver ${JSON.stringify(id)}; known drivers: ${Object.keys(drivers).sort().join(', ')}`);
+    const ids = Object.keys(drivers);
+    throw new MaError(ErrorCode.ConfigInvalid, `unknown driver ${JSON.stringify(id)}: expected ${oneOf(ids)}${didYouMean(id, ids)}`);
   }
   return d;
 }

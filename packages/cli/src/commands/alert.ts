@@ -3,6 +3,8 @@ import { ErrorCode, MaError } from '@ma/protocol';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { ApiClient } from '../api-client.js';
+import { printList } from '../print-list.js';
+import { durationFlag, integerFlag } from '../options.js';
 
 interface AlertView {
   id: number;
@@ -63,12 +65,14 @@ export function registerAlertCommands(program: Command, client: () => ApiClient,
     .option('--limit <n>', 'at most this many', '50')
     .description('alerts on the nodes you may view, newest first')
     .action(async (opts: { state: string; node?: string; limit: string }) => {
-      const q = new URLSearchParams({ state: opts.state, limit: opts.limit, ...(opts.node ? { node: opts.node } : {}) });
+      const q = new URLSearchParams({ state: opts.state, limit: String(integerFlag('--limit', opts.limit, 1, 1000)), ...(opts.node ? { node: opts.node } : {}) });
       const { alerts } = await client().request<{ alerts: AlertView[] }>('GET', `api/v1/alerts?${q}`);
-      for (const a of alerts) {
+      const states = opts.state.split(',').map((s) => s.trim()).filter(Boolean);
+      const none = `no alerts ${states.join(' or ')}${opts.node ? ` on ${opts.node}` : ''}`;
+      printList(out, alerts, `${none}${states.includes('resolved') ? '' : ' (resolved ones: --state resolved)'}`, (a) => {
         const flags = [a.late ? 'late' : '', a.acked_by ? `acked by ${a.acked_by}` : ''].filter(Boolean).join(', ');
-        out(`${String(a.id).padStart(5)}  ${a.state.padEnd(8)} ${a.severity.padEnd(8)} ${a.node.padEnd(16)} since ${iso(a.since)} (${minutes(a.duration_ms)})  ${a.summary}${flags ? `  [${flags}]` : ''}\n`);
-      }
+        return `${String(a.id).padStart(5)}  ${a.state.padEnd(8)} ${a.severity.padEnd(8)} ${a.node.padEnd(16)} since ${iso(a.since)} (${minutes(a.duration_ms)})  ${a.summary}${flags ? `  [${flags}]` : ''}`;
+      });
     });
 
   alert
@@ -92,8 +96,8 @@ export function registerAlertCommands(program: Command, client: () => ApiClient,
       if (!opts.node && !opts.rule) throw new MaError(ErrorCode.InputInvalid, 'give --node, --rule, or both');
       const s = await client().request<SilenceView>('POST', 'api/v1/alert-silences', {
         ...(opts.node ? { node: opts.node } : {}),
-        ...(opts.rule ? { rule: Number(opts.rule) } : {}),
-        duration: opts.for,
+        ...(opts.rule ? { rule: integerFlag('--rule', opts.rule, 1, 2_147_483_647) } : {}),
+        duration: durationFlag('--for', opts.for),
         reason: opts.reason,
       });
       out(`silence ${s.id} until ${iso(s.ends_at)}\n`);
@@ -113,7 +117,7 @@ export function registerAlertCommands(program: Command, client: () => ApiClient,
     .description('silences in force')
     .action(async () => {
       const { silences } = await client().request<{ silences: SilenceView[] }>('GET', 'api/v1/alert-silences');
-      for (const s of silences) out(`${String(s.id).padStart(4)}  ${s.node ? `node ${s.node}` : ''}${s.rule_id !== null ? ` rule ${s.rule_id}` : ''} until ${iso(s.ends_at)} by ${s.created_by}: ${s.reason}\n`);
+      printList(out, silences, 'no silences in force', (s) => `${String(s.id).padStart(4)}  ${s.node ? `node ${s.node}` : ''}${s.rule_id !== null ? ` rule ${s.rule_id}` : ''} until ${iso(s.ends_at)} by ${s.created_by}: ${s.reason}`);
     });
 
   alert
@@ -122,7 +126,7 @@ export function registerAlertCommands(program: Command, client: () => ApiClient,
     .description("an alert's delivery log: each notification, recipient, state and last error")
     .action(async (id: string) => {
       const { deliveries } = await client().request<{ deliveries: DeliveryView[] }>('GET', `api/v1/alert-deliveries?alert=${encodeURIComponent(id)}`);
-      for (const d of deliveries) out(`${d.event.padEnd(10)} ${d.recipient.padEnd(32)} ${d.state.padEnd(10)} attempts ${d.attempts}${d.last_error ? `  ${d.last_error}` : ''}\n`);
+      printList(out, deliveries, `no notifications for alert ${id} yet (none are sent while it is pending, silenced, or when its rule has no recipients)`, (d) => `${d.event.padEnd(10)} ${d.recipient.padEnd(32)} ${d.state.padEnd(10)} attempts ${d.attempts}${d.last_error ? `  ${d.last_error}` : ''}`);
     });
 
   const rule = alert.command('rule').description('alert rules');
@@ -131,10 +135,10 @@ export function registerAlertCommands(program: Command, client: () => ApiClient,
     .description('rules on the nodes you may view')
     .action(async () => {
       const { rules } = await client().request<{ rules: RuleView[] }>('GET', 'api/v1/alert-rules');
-      for (const r of rules) {
+      printList(out, rules, 'no alert rules yet: add one with `ma alert rule add <rule.yaml>` (docs/alerts.md)', (r) => {
         const target = [r.target.tag ? `tag ${r.target.tag}` : undefined, r.target.node, r.target.channel, r.target.label ? `label ${r.target.label}` : undefined].filter(Boolean).join(' / ');
-        out(`${String(r.id).padStart(4)}  ${r.enabled ? 'on ' : 'off'} ${r.severity.padEnd(8)} ${r.condition.type.padEnd(9)} ${target.padEnd(32)} ${r.name}\n`);
-      }
+        return `${String(r.id).padStart(4)}  ${r.enabled ? 'on ' : 'off'} ${r.severity.padEnd(8)} ${r.condition.type.padEnd(9)} ${target.padEnd(32)} ${r.name}`;
+      });
     });
   rule
     .command('add')
@@ -170,8 +174,9 @@ export function registerAlertCommands(program: Command, client: () => ApiClient,
       const r = await client().request<{ channels: Array<{ node: string; key: string; readings: number; episodes: Array<{ since: number; fired_at: number; resolved_at: number | null; peak: number }> }> }>(
         'POST',
         'api/v1/alert-rules/preview',
-        { rule: await readRule(file), days: Number(opts.days) },
+        { rule: await readRule(file), days: integerFlag('--days', opts.days, 1, 31) },
       );
+      if (r.channels.length === 0) out(`no channels match this rule's target, so nothing to preview\n`);
       for (const c of r.channels) {
         out(`${c.node} / ${c.key}: ${c.readings} readings, ${c.episodes.length} alert(s)\n`);
         for (const e of c.episodes) out(`  from ${iso(e.since)}, firing ${iso(e.fired_at)}, ${e.resolved_at === null ? 'still firing' : `resolved ${iso(e.resolved_at)}`}, peak ${e.peak}\n`);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client.js';
+import { printList } from '../print-list.js';
 
 interface Grant {
   scope: 'node' | 'tag';
@@ -29,7 +30,7 @@ export function registerGrantCommands(program: Command, client: () => ApiClient,
     .argument('<user>')
     .description("show a user's grants")
     .action(async (user: string) => {
-      for (const g of await list(user)) out(`${g.scope === 'tag' ? `tag:${g.target}` : g.target}\t${g.permission}\n`);
+      printList(out, await list(user), `${user} has no grants: add one with \`ma grant add ${user} <node | tag:<tag>> view --reason ...\``, (g) => `${g.scope === 'tag' ? `tag:${g.target}` : g.target}\t${g.permission}`);
     });
 
   grant

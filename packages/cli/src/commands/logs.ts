@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ErrorCode, MaError } from '@ma/protocol';
+import { integerFlag } from '../options.js';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const SHOWN_ELSEWHERE = new Set(['level', 'time', 'pid', 'name', 'msg', 'hostname', 'v']);
@@ -30,7 +31,7 @@ export function registerLogsCommand(program: Command, out: (s: string) => void):
     .action(async (node: string, opts: { lines: string; follow?: boolean; json?: boolean }) => {
       const { server, token } = program.opts<{ server: string; token?: string }>();
       const url = new URL(`api/v1/nodes/${encodeURIComponent(node)}/logs`, server.endsWith('/') ? server : `${server}/`);
-      url.searchParams.set('lines', String(Number(opts.lines) || 0));
+      url.searchParams.set('lines', String(integerFlag('--lines', opts.lines, 0, 10_000)));
       if (opts.follow) url.searchParams.set('follow', 'true');
       let res: Response;
       try {
@@ -51,6 +52,7 @@ export function registerLogsCommand(program: Command, out: (s: string) => void):
       const decoder = new TextDecoder();
       let partial = '';
       const reader = res.body.getReader();
+      let printed = 0;
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
@@ -59,8 +61,13 @@ export function registerLogsCommand(program: Command, out: (s: string) => void):
         while ((nl = partial.indexOf('\n')) >= 0) {
           const line = partial.slice(0, nl);
           partial = partial.slice(nl + 1);
-          if (line) out(`${opts.json ? line : formatLogLine(line)}\n`);
+          if (line) {
+            out(`${opts.json ? line : formatLogLine(line)}\n`);
+            printed++;
+          }
         }
       }
+      // Said on stderr so `--json` output stays parseable.
+      if (printed === 0) process.stderr.write(`no log lines from ${node}: the agent keeps its recent lines in memory, so none exist just after it starts\n`);
     });
 }

@@ -1,6 +1,7 @@
 import type { CreateNodeResponse, NodeDetail, NodeListResponse } from '@ma/protocol';
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client.js';
+import { printList } from '../print-list.js';
 
 function ago(ts: number | null, now = Date.now()): string {
   if (ts === null) return 'never';
@@ -45,10 +46,13 @@ export function registerNodeCommands(program: Command, client: () => ApiClient, 
     .action(async (opts: { json?: boolean }) => {
       const { nodes } = await client().request<NodeListResponse>('GET', 'api/v1/nodes');
       if (opts.json) return out(`${JSON.stringify(nodes, null, 2)}\n`);
-      out(`${'ID'.padStart(4)}  ${'NAME'.padEnd(24)} ${'STATE'.padEnd(8)} ${'LAST SEEN'.padEnd(10)} READINGS  REJECTED\n`);
-      for (const n of nodes) {
-        out(`${String(n.id).padStart(4)}  ${n.name.padEnd(24)} ${(n.online ? 'online' : 'offline').padEnd(8)} ${ago(n.last_seen).padEnd(10)} ${String(n.stats.readings_stored).padStart(8)}  ${String(n.stats.messages_rejected).padStart(8)}\n`);
-      }
+      printList(
+        out,
+        nodes,
+        'no nodes you may view yet: add one with `ma node add <name>` (admin), or ask an admin for a grant',
+        (n) => `${String(n.id).padStart(4)}  ${n.name.padEnd(24)} ${(n.online ? 'online' : 'offline').padEnd(8)} ${ago(n.last_seen).padEnd(10)} ${String(n.stats.readings_stored).padStart(8)}  ${String(n.stats.messages_rejected).padStart(8)}`,
+        `${'ID'.padStart(4)}  ${'NAME'.padEnd(24)} ${'STATE'.padEnd(8)} ${'LAST SEEN'.padEnd(10)} READINGS  REJECTED`,
+      );
     });
 
   node
@@ -63,6 +67,7 @@ export function registerNodeCommands(program: Command, client: () => ApiClient, 
       out(`agent ${n.agent_version ?? '?'} on ${n.hostname ?? '?'} (${n.ip ?? '?'}), tunnel port ${n.tunnel_port}\n`);
       out(`stats: ${n.stats.readings_stored} stored, ${n.stats.readings_duplicate} duplicates ignored, ${n.stats.messages_rejected} rejected, ${n.stats.publishes_refused} refused, ${n.stats.auth_failures} auth failures, ${n.stats.client_ids_refused} client-id takeovers refused\n`);
       if (n.stats.last_reject_reason) out(`last rejection: ${n.stats.last_reject_reason}\n`);
+      if (n.channels.length === 0) out('no channels yet: the node has not reported any readings\n');
       for (const c of n.channels) {
         const value = c.last_value === null ? '-' : `${c.last_value} ${c.unit}`;
         out(`  ${String(c.id).padStart(4)} ${c.key.padEnd(36)} ${c.label.padEnd(16)} ${value.padEnd(14)} ${c.available ? '' : `UNAVAILABLE: ${c.error ?? ''}`}\n`);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client.js';
+import { printList } from '../print-list.js';
 
 interface SshKeyView {
   id: number;
@@ -23,7 +24,7 @@ export function registerSshKeyCommands(program: Command, client: () => ApiClient
     .command('list')
     .action(async () => {
       const { keys } = await client().request<{ keys: SshKeyView[] }>('GET', 'api/v1/me/ssh-keys');
-      for (const k of keys) out(`${String(k.id).padStart(4)}  ${k.type.padEnd(12)} ${k.fingerprint}  ${k.comment}\n`);
+      printList(out, keys, 'you have no SSH keys yet: add one with `ma ssh-key add ~/.ssh/id_ed25519.pub`', (k) => `${String(k.id).padStart(4)}  ${k.type.padEnd(12)} ${k.fingerprint}  ${k.comment}`);
     });
   key
     .command('remove')

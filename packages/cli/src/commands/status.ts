@@ -46,7 +46,7 @@ export function formatNodeStatus(r: NodeStatusResponse, now: number = Date.now()
   if (s.last_fault) lines.push(`  last fault ${s.last_fault.state}: ${s.last_fault.message} (${when(s.last_fault.since)}${s.last_fault.until ? ` .. ${when(s.last_fault.until)}` : ', ongoing'})`);
   const channels = Object.entries(s.channels ?? {});
   const down = channels.filter(([, h]) => !h.available);
-  if (channels.length) lines.push(`  channels   ${channels.length - down.length}/${channels.length} available`);
+  lines.push(channels.length ? `  channels   ${channels.length - down.length}/${channels.length} available` : '  channels   none reported yet');
   for (const [key, h] of down) lines.push(`             ${key}: ${h.error ?? 'unavailable'}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client.js';
+import { printList } from '../print-list.js';
+import { integerFlag } from '../options.js';
 
 interface TokenView {
   id: number;
@@ -22,7 +24,7 @@ export function registerTokenCommands(program: Command, client: () => ApiClient,
     .option('--days <n>', 'expires after this many days (1-365)', '90')
     .description('create a token for yourself; it is printed once')
     .action(async (name: string, opts: { readOnly?: boolean; days: string }) => {
-      const t = await client().request<TokenView>('POST', 'api/v1/tokens', { name, scope: opts.readOnly ? 'read' : 'grants', expires_in_days: Number(opts.days) });
+      const t = await client().request<TokenView>('POST', 'api/v1/tokens', { name, scope: opts.readOnly ? 'read' : 'grants', expires_in_days: integerFlag('--days', opts.days, 1, 365) });
       process.stderr.write(`token ${t.id} (${t.scope}), expires ${t.expires_at ? new Date(t.expires_at).toISOString() : 'never'}; shown once:\n`);
       out(`${t.token}\n`);
     });
@@ -33,10 +35,10 @@ export function registerTokenCommands(program: Command, client: () => ApiClient,
     .description('list tokens (never their values)')
     .action(async (opts: { all?: boolean }) => {
       const { tokens } = await client().request<{ tokens: TokenView[] }>('GET', `api/v1/tokens${opts.all ? '?all=true' : ''}`);
-      for (const t of tokens) {
+      printList(out, tokens, opts.all ? 'no API tokens yet: create one with `ma token create <name>`' : 'you have no API tokens yet: create one with `ma token create <name>`; everyone\'s: `ma token list --all` (admin)', (t) => {
         const state = t.revoked_at ? 'revoked' : t.expires_at !== null && t.expires_at <= Date.now() ? 'expired' : 'active';
-        out(`${String(t.id).padStart(4)}  ${t.user.padEnd(16)} ${t.name.padEnd(24)} ${t.scope.padEnd(6)} ${state}\n`);
-      }
+        return `${String(t.id).padStart(4)}  ${t.user.padEnd(16)} ${t.name.padEnd(24)} ${t.scope.padEnd(6)} ${state}`;
+      });
     });
 
   token

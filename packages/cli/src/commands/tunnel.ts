@@ -1,6 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client.js';
+import { printList } from '../print-list.js';
 
 interface ServerConfigResponse {
   user: string;
@@ -70,13 +71,18 @@ export function registerTunnelCommands(program: Command, client: () => ApiClient
     .action(async (opts: { json?: boolean }) => {
       const { tunnels } = await client().request<{ tunnels: TunnelRow[] }>('GET', 'api/v1/tunnels');
       if (opts.json) return out(`${JSON.stringify(tunnels, null, 2)}\n`);
-      out(`${'NODE'.padEnd(24)} ${'PORT'.padStart(5)}  ${'CHECK'.padEnd(6)} ${'AGENT'.padEnd(16)} DETAIL\n`);
-      for (const t of tunnels) {
-        const check = t.fingerprint === null ? 'no key' : t.check === null ? '-' : t.check.ok ? 'ok' : 'fail';
-        const agent = t.agent ? `${t.agent.state}/${t.agent.transport}` : '-';
-        const detail = (t.check && !t.check.ok ? t.check.error : undefined) ?? t.agent?.last_error ?? '';
-        out(`${t.node.padEnd(24)} ${String(t.port).padStart(5)}  ${check.padEnd(6)} ${agent.padEnd(16)} ${detail}\n`);
-      }
+      printList(
+        out,
+        tunnels,
+        'no tunnels yet: a node gets one when its agent registers a tunnel key (docs/remote-access.md)',
+        (t) => {
+          const check = t.fingerprint === null ? 'no key' : t.check === null ? '-' : t.check.ok ? 'ok' : 'fail';
+          const agent = t.agent ? `${t.agent.state}/${t.agent.transport}` : '-';
+          const detail = (t.check && !t.check.ok ? t.check.error : undefined) ?? t.agent?.last_error ?? '';
+          return `${t.node.padEnd(24)} ${String(t.port).padStart(5)}  ${check.padEnd(6)} ${agent.padEnd(16)} ${detail}`;
+        },
+        `${'NODE'.padEnd(24)} ${'PORT'.padStart(5)}  ${'CHECK'.padEnd(6)} ${'AGENT'.padEnd(16)} DETAIL`,
+      );
     });
 
   tunnel

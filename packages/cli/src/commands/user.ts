@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client.js';
+import { printList } from '../print-list.js';
 
 interface User {
   id: number;
@@ -45,7 +46,7 @@ export function registerUserCommands(program: Command, client: () => ApiClient, 
     .action(async (opts: { json?: boolean }) => {
       const { users } = await client().request<{ users: User[] }>('GET', 'api/v1/users');
       if (opts.json) return out(`${JSON.stringify(users, null, 2)}\n`);
-      for (const u of users) out(`${u.name.padEnd(24)} ${u.role.padEnd(7)} ${u.disabled ? 'disabled' : 'active  '} ${u.totp_enabled ? 'totp' : ''}\n`);
+      printList(out, users, 'no users yet: add the first admin with `ma user add <name> --admin`', (u) => `${u.name.padEnd(24)} ${u.role.padEnd(7)} ${u.disabled ? 'disabled' : 'active  '} ${u.totp_enabled ? 'totp' : ''}`.trimEnd());
     });
 
   for (const [cmd, disabled] of [['disable', true], ['enable', false]] as const) {

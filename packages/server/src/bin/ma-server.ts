@@ -25,6 +25,8 @@ Environment: MA_DATABASE_URL, MA_HTTP_HOST, MA_HTTP_PORT, MA_MQTT_TCP_PORT, MA_L
 override the config file (see docs/configuration.md).
 `;
 
+const NODE_COMMANDS = ['add', 'rotate', 'list'];
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -38,6 +40,12 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
+    // `ma-server <command> --help` of a command that does not exist is an error, not the help.
+    const [cmd, sub] = positionals;
+    if ((cmd !== undefined && cmd !== 'serve' && cmd !== 'node') || (cmd === 'node' && sub !== undefined && !NODE_COMMANDS.includes(sub))) {
+      process.stderr.write(`ma-server: unknown command "${positionals.join(' ')}"; expected serve, or node ${NODE_COMMANDS.join('|')} (ma-server --help)\n`);
+      return 2;
+    }
     process.stdout.write(HELP);
     return 0;
   }
@@ -94,7 +102,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       if (sub === 'list') {
-        for (const n of await store.listNodes()) {
+        const nodes = await store.listNodes();
+        if (nodes.length === 0) process.stdout.write(`no nodes yet: add one with \`ma-server node add <name>${values.config ? ` --config ${values.config}` : ''}\`\n`);
+        for (const n of nodes) {
           process.stdout.write(`${String(n.id).padStart(4)}  ${n.name.padEnd(24)} ${n.online ? 'online ' : 'offline'}  last seen ${n.last_seen ? new Date(n.last_seen).toISOString() : 'never'}\n`);
         }
         return 0;
@@ -104,7 +114,8 @@ async function main(argv: string[]): Promise<number> {
       await store.close();
     }
   }
-  process.stderr.write(`unknown command: ${positionals.join(' ')}\n\n${HELP}`);
+  if (command === 'node' && (sub === 'add' || sub === 'rotate') && !name) process.stderr.write(`ma-server: node ${sub} needs the node's <name>, e.g. ma-server node ${sub} freezer-room --config server.yaml\n`);
+  else process.stderr.write(`ma-server: unknown command "${positionals.join(' ')}"; expected serve, or node ${NODE_COMMANDS.join('|')}\n\n${HELP}`);
   return 2;
 }
 

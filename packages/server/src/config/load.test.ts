@@ -1,6 +1,6 @@
 import { ConfigError } from '@ma/protocol';
 import { describe, expect, it } from 'vitest';
-import { parseServerConfig, resolveDatabaseUrl } from './load.js';
+import { loadServerConfig, parseServerConfig, resolveDatabaseUrl } from './load.js';
 
 describe('server config', () => {
   it('has working defaults for every key', () => {
@@ -21,8 +21,17 @@ describe('server config', () => {
     expect(c.database.url).toBe('postgres://ma@db/ma');
   });
 
-  it('reports an invalid environment override under its key', () => {
-    expect(() => parseServerConfig('', '/etc/ma/server.yaml', { MA_HTTP_PORT: 'abc' })).toThrow('/etc/ma/server.yaml: http.port: got "abc", expected a number');
+  it('names an invalid environment override by its variable, not as a line of the file', () => {
+    let err: ConfigError | undefined;
+    try {
+      parseServerConfig('', '/etc/ma/server.yaml', { MA_HTTP_PORT: 'abc', MA_LOG_LEVEL: 'loud' });
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.message).toContain('  MA_HTTP_PORT: got "abc", expected an integer port 0–65535 (environment variable, overrides http.port of /etc/ma/server.yaml)');
+    expect(err!.message).toContain('  MA_LOG_LEVEL: got "loud", expected one of fatal, error, warn, info, debug, trace, silent (environment variable');
+    expect(err!.message).not.toContain('/etc/ma/server.yaml: http.port');
   });
 
   it('rejects unknown keys and bad values all at once, naming the file', () => {
@@ -33,9 +42,27 @@ describe('server config', () => {
       err = e as ConfigError;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect(err!.message).toContain('/etc/ma/server.yaml: (top level): got');
-    expect(err!.message).toContain('no unknown keys (htp)');
+    expect(err!.message).toMatch(/\/etc\/ma\/server\.yaml: htp: got an unknown key, expected one of http, database, .* \(did you mean "http"\?\)/);
     expect(err!.message).toContain('/etc/ma/server.yaml: nodes.offline_after: got "soon", expected a duration');
+  });
+
+  it('without a config file, names the variable and the key it sets', async () => {
+    await expect(loadServerConfig(undefined, { MA_HTTP_PORT: 'abc' })).rejects.toThrow(
+      'invalid config (no config file: defaults and environment) (1 problem):\n  MA_HTTP_PORT: got "abc", expected an integer port 0–65535 (environment variable, sets http.port)',
+    );
+  });
+
+  it('suggests the key meant by a typo, and shows a mistyped section briefly rather than the whole file', () => {
+    let err: ConfigError | undefined;
+    try {
+      parseServerConfig('http:\n  port: eighty\ndatabse:\n  url: postgres://ma@db/ma\n', '/etc/ma/server.yaml', {});
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err!.problems).toHaveLength(2);
+    expect(err!.message).toContain('/etc/ma/server.yaml: http.port: got "eighty", expected an integer port 0–65535');
+    expect(err!.message).toContain('(did you mean "database"?)');
+    expect(err!.message).not.toContain('postgres://');
   });
 
   it('names the line of a YAML syntax error', () => {

@@ -4,14 +4,14 @@ import { ErrorCode, MaError, validateConfig } from '@ma/protocol';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { serverConfigSchema, type ServerConfig } from './schema.js';
 
-/** Environment overrides, applied after the file and validated with it. */
-const ENV_OVERRIDES: Array<{ env: string; apply(raw: Record<string, unknown>, value: string): void }> = [
-  { env: 'MA_DATABASE_URL', apply: (raw, v) => setPath(raw, ['database', 'url'], v) },
-  { env: 'MA_HTTP_PORT', apply: (raw, v) => setPath(raw, ['http', 'port'], asNumber(v)) },
-  { env: 'MA_HTTP_HOST', apply: (raw, v) => setPath(raw, ['http', 'host'], v) },
-  { env: 'MA_MQTT_TCP_PORT', apply: (raw, v) => setPath(raw, ['mqtt', 'tcp', 'port'], asNumber(v)) },
-  { env: 'MA_MQTT_URL', apply: (raw, v) => setPath(raw, ['mqtt', 'external', 'url'], v) },
-  { env: 'MA_LOG_LEVEL', apply: (raw, v) => setPath(raw, ['log', 'level'], v) },
+/** Environment overrides, applied after the file and validated with it (errors name the variable). */
+const ENV_OVERRIDES: Array<{ env: string; path: string[]; number?: boolean }> = [
+  { env: 'MA_DATABASE_URL', path: ['database', 'url'] },
+  { env: 'MA_HTTP_PORT', path: ['http', 'port'], number: true },
+  { env: 'MA_HTTP_HOST', path: ['http', 'host'] },
+  { env: 'MA_MQTT_TCP_PORT', path: ['mqtt', 'tcp', 'port'], number: true },
+  { env: 'MA_MQTT_URL', path: ['mqtt', 'external', 'url'] },
+  { env: 'MA_LOG_LEVEL', path: ['log', 'level'] },
 ];
 
 /** Numeric env values become numbers; anything else stays text so the error shows what was given. */
@@ -49,16 +49,19 @@ export function parseServerConfig(text: string, file: string, env: NodeJS.Proces
     throw new MaError(ErrorCode.ConfigInvalid, `invalid config in ${file}: expected a mapping of keys at the top level`);
   }
   const withEnv = structuredClone(raw) as Record<string, unknown>;
+  const sources: Record<string, string> = {};
   for (const o of ENV_OVERRIDES) {
     const v = env[o.env];
-    if (v !== undefined && v !== '') o.apply(withEnv, v);
+    if (v === undefined || v === '') continue;
+    setPath(withEnv, o.path, o.number ? asNumber(v) : v);
+    sources[o.path.join('.')] = o.env;
   }
-  return validateConfig(serverConfigSchema, withEnv, file);
+  return validateConfig(serverConfigSchema, withEnv, file, sources);
 }
 
 export async function loadServerConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<LoadedServerConfig> {
   if (file === undefined) {
-    const config = parseServerConfig('', '(defaults)', env);
+    const config = parseServerConfig('', '(no config file: defaults and environment)', env);
     return { config, file: undefined, dataDir: path.resolve(config.data_dir) };
   }
   const abs = path.resolve(file);

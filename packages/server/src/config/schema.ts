@@ -2,8 +2,8 @@ import { durationSchema } from '@ma/protocol';
 import { z } from 'zod';
 import { alertsConfigSchema } from '../alerts/config-schema.js';
 
-
-const port = z.number().int().min(0).max(65535);
+// 0 asks the OS for a free port (tests use it).
+const port = z.number().int().min(0).max(65535).describe('an integer port 0–65535');
 
 /**
  * The server's config file (server.yaml). One schema validates, types and documents it;

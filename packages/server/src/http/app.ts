@@ -37,7 +37,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     // Long path parameters reach route validation (a clear 400 in our error format) instead of
     // the router's own 414, whose answer over a closing connection confused HTTP clients.
-    maxParamLength: 2048,
+    // Under routerOptions: the top-level option is deprecated in fastify 5 (warning FSTDEP022).
+    routerOptions: { maxParamLength: 2048 },
     // Errors raised before routing answer in our error format too (framework-errors.ts).
     frameworkErrors,
     clientErrorHandler,

@@ -7,9 +7,10 @@ import { apiNotFound } from '../framework-errors.js';
 
 export function defaultWebDist(): string | undefined {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  // packages/server/dist/http/routes -> packages/web/dist
-  const candidate = path.resolve(here, '../../../../web/dist');
-  return existsSync(path.join(candidate, 'index.html')) ? candidate : undefined;
+  // In the repository: packages/server/dist/http/routes -> packages/web/dist. Installed from the
+  // tarball `npm run pack` writes: <package>/dist/http/routes -> <package>/web.
+  const candidates = [path.resolve(here, '../../../../web/dist'), path.resolve(here, '../../../web')];
+  return candidates.find((c) => existsSync(path.join(c, 'index.html')));
 }
 
 /** Serves the dashboard with an SPA fallback: deep links load index.html, API misses stay JSON 404s. */

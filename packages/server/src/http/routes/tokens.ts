@@ -38,7 +38,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: HttpContext): voi
     async (req) => {
       const p = ctx.principal(req);
       if (req.query.all) await ctx.requireAdmin(req);
-      else if (!p.user) throw new MaError(ErrorCode.InputInvalid, 'the bootstrap token has no tokens of its own; ask with all=true');
+      else if (!p.user) throw new MaError(ErrorCode.InputInvalid, "the bootstrap token has no tokens of its own; list everyone's with `ma token list --all` (API: ?all=true)");
       return { tokens: await Promise.all((await auth.tokens.list(req.query.all ? undefined : p.user!.id)).map(view)) };
     },
   );
