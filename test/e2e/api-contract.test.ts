@@ -14,8 +14,8 @@ import { addNode, runToEnd, startServerProcess, tempDir, type ServerHandle } fro
 
 const PASSWORD = 'a long enough passphrase';
 const SEED = 20261202;
-/** Per operation, principal and kind of input (valid, malformed): about 1,760 requests in all, ~45 s. */
-const RUNS = 8;
+/** Per operation, principal and kind of input (valid, malformed): about 1,300 requests in all, ~35 s alone. */
+const RUNS = 6;
 
 function sshPublicKey(): string {
   const { publicKey } = generateKeyPairSync('ed25519');
@@ -161,7 +161,7 @@ describe('the API against its OpenAPI document', () => {
     expect(succeeded.size).toBeGreaterThanOrEqual(ops.length - noSuccessHere.size);
   });
 
-  it('survives a seeded property-based fuzz of every route, as admin and as a view-only user, with no 5xx and no undocumented answer', { timeout: 120_000 }, async () => {
+  it('survives a seeded property-based fuzz of every route, as admin and as a view-only user, with no 5xx and no undocumented answer', { timeout: 300_000 }, async () => {
     const principals: Array<[string, () => Record<string, string>]> = [
       ['admin', () => bearer()],
       ['viewer', () => ({ cookie: viewer.cookie, 'x-csrf-token': viewer.csrf })],

@@ -213,7 +213,7 @@ describe('security findings of the outside attack (issue #11)', () => {
     expect(fromRead.status).toBe(403);
   });
 
-  it('8: the per-address budget is not reset by a success elsewhere, and nobody can lock a user out by name', async () => {
+  it('8: the per-address budget is not reset by a success elsewhere, and nobody can lock a user out by name', { timeout: 90_000 }, async () => {
     await createUser(server.url, 'mallory', PASSWORD);
     await createUser(server.url, 'target', PASSWORD);
     const statuses: number[] = [];

@@ -65,6 +65,12 @@ describe('server config', () => {
     expect(err!.message).not.toContain('postgres://');
   });
 
+  it('takes one MQTT packet limit for every transport, and names the key of a bad one', () => {
+    expect(parseServerConfig('', 'server.yaml', {}).mqtt.max_packet_bytes).toBe(2 * 1024 * 1024);
+    expect(parseServerConfig('mqtt:\n  max_packet_bytes: 65536\n', 'server.yaml', {}).mqtt.max_packet_bytes).toBe(65536);
+    expect(() => parseServerConfig('mqtt:\n  max_packet_bytes: 100\n', '/etc/ma/server.yaml', {})).toThrow(/\/etc\/ma\/server\.yaml: mqtt\.max_packet_bytes: got 100/);
+  });
+
   it('names the line of a YAML syntax error', () => {
     expect(() => parseServerConfig('http:\n  port: [1\n', 'server.yaml', {})).toThrow(/invalid YAML in server\.yaml at line/);
   });
