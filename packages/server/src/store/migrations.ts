@@ -2,6 +2,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } f
 import { ErrorCode, MaError } from '@ma/protocol';
 import { alertsMigration } from '../alerts/alerts-migration.js';
 import { authMigration } from '../auth/auth-migration.js';
+import { preferencesMigration } from '../preferences/preferences-migration.js';
 import type { SqlDialectName } from './dialect.js';
 import { dialectColumns } from './dialect-columns.js';
 import { tunnelsMigration, userSshKeysMigration } from './tunnels-store.js';
@@ -122,6 +123,8 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
     '0006_tunnels_user_ssh_keys': userSshKeysMigration(dialect),
     // Alert rules, alerts, silences and the notification delivery log (issue #6): see alerts/alerts-migration.ts.
     '0005_alerts_rules_alerts_silences_notifications': alertsMigration(dialect),
+    // Per-user dashboard preferences and saved chart views (issue #13): see preferences/preferences-migration.ts.
+    '0010_preferences_saved_views': preferencesMigration(dialect),
   };
 }
 
