@@ -66,6 +66,8 @@ describe('API security', () => {
     const everyone = new Set(['/api/v1/nodes', '/api/v1/channels', '/api/v1/features', '/api/v1/auth/me', '/api/v1/auth/state', '/api/v1/tokens', '/api/v1/tunnels', '/api/v1/tunnel/ssh-targets', '/api/v1/me/ssh-keys']);
     // Alerts (issue #6): lists filtered to the nodes each user may view.
     for (const p of ['/api/v1/alerts', '/api/v1/alert-rules', '/api/v1/alert-silences', '/api/v1/alert-deliveries']) everyone.add(p);
+    // Preferences and saved views (issue #13): each user's own.
+    for (const p of ['/api/v1/me/preferences', '/api/v1/me/views']) everyone.add(p);
     const unclassified = new Set<string>();
     for (const [name, u] of Object.entries(users)) {
       for (const [path, ops] of gets) {

@@ -8,6 +8,7 @@ import { startKiosk } from './lib/kiosk';
 import { startTheme } from './lib/theme';
 import { DashboardStore } from './state/dashboard-store';
 import { LoginPage } from './pages/login';
+import { loadPreferences } from './state/preferences';
 
 startTheme();
 const root = document.getElementById('app');
@@ -18,6 +19,7 @@ async function boot(appRoot: HTMLElement): Promise<void> {
   installCsrfFetch();
   if (location.pathname === '/login') return render(<LoginPage />, appRoot);
   if ((await fetchMe()) === null) return goToLogin();
+  await loadPreferences();
   const kiosk = startKiosk();
   const live = new LiveClient();
   const store = new DashboardStore();

@@ -29,6 +29,7 @@ export function ChannelPicker({ channels, nodeNames, selected, colors, onToggle 
               <label key={channel.id} class="channel-picker__option">
                 <input
                   type="checkbox"
+                  class="checkbox"
                   checked={on}
                   data-testid="chart-channel-toggle"
                   data-channel={channel.id}

@@ -82,6 +82,8 @@ export interface ConfirmOptions {
   danger?: boolean;
   /** ask for a reason (kept in the audit log); the confirm button waits for one */
   reason?: { label: string; hint?: string };
+  /** the reason may be left empty (a note rather than a justification) */
+  reasonOptional?: boolean;
   /** ask for a secret (e.g. a password to turn TOTP off) */
   secret?: { label: string; autocomplete: string; minLength?: number };
 }
@@ -113,7 +115,7 @@ export function useConfirm(): [(options: ConfirmOptions) => Promise<ConfirmAnswe
     pending?.resolve(answer);
     setPending(null);
   };
-  const ready = (pending?.reason === undefined || reason.trim() !== '') && (pending?.secret === undefined || secret.length >= (pending.secret.minLength ?? 1));
+  const ready = (pending?.reason === undefined || pending.reasonOptional === true || reason.trim() !== '') && (pending?.secret === undefined || secret.length >= (pending.secret.minLength ?? 1));
   const dialog = (
     <Dialog
       open={pending !== null}
