@@ -67,7 +67,7 @@ describe('API security', () => {
     // Alerts (issue #6): lists filtered to the nodes each user may view.
     for (const p of ['/api/v1/alerts', '/api/v1/alert-rules', '/api/v1/alert-silences', '/api/v1/alert-deliveries']) everyone.add(p);
     // Preferences and saved views (issue #13): each user's own.
-    for (const p of ['/api/v1/me/preferences', '/api/v1/me/views']) everyone.add(p);
+    for (const p of ['/api/v1/me/preferences', '/api/v1/me/views', '/api/v1/node-tags']) everyone.add(p);
     const unclassified = new Set<string>();
     for (const [name, u] of Object.entries(users)) {
       for (const [path, ops] of gets) {

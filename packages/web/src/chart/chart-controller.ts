@@ -9,7 +9,7 @@ import { drawAlertMarkers, type AlertMark } from './alert-markers';
 import type { LiveMessage } from '@ma/protocol';
 import { getReadings } from '../api/client';
 import type { LiveClient } from '../api/live';
-import { displayPrefs, displayUnit, formatNumber, toDisplayUnit } from '../lib/format';
+import { displayPrefs, displayUnit, formatNumber, toDisplayUnit, uses12HourClock } from '../lib/format';
 import { THEME_EVENT } from '../lib/theme';
 import { measureLabels, readChartTheme } from './chart-theme';
 import {
@@ -88,13 +88,6 @@ function timeTicks(h12: boolean): uPlot.Axis.Values {
     [MINUTE, hm, '\n{MMM} {D}', null, '\n{MMM} {D}', null, null, null, 1],
     [SECOND, hms, '\n{MMM} {D}', null, '\n{MMM} {D}', null, null, null, 1],
   ];
-}
-
-/** Does the user's clock (or, on "auto", the browser's) show am/pm? */
-function uses12HourClock(): boolean {
-  const cycle = displayPrefs().hourCycle;
-  if (cycle !== 'auto') return cycle === 'h12';
-  return new Intl.DateTimeFormat(undefined, { hour: 'numeric' }).resolvedOptions().hour12 === true;
 }
 
 /**

@@ -119,10 +119,21 @@ export function formatAgo(then: number, now: number): string {
   return `${Math.floor(hours / 24)} d ago`;
 }
 
+/** Does the browser's own locale use a 12 hour clock (what "auto" means, here and on chart axes)? */
+export function browserUses12h(): boolean {
+  return new Intl.DateTimeFormat(undefined, { hour: 'numeric' }).resolvedOptions().hour12 === true;
+}
+
+/** The clock in effect: the user's choice, or the browser's on "auto". */
+export function uses12HourClock(prefs: DisplayPrefs = display): boolean {
+  return prefs.hourCycle === 'auto' ? browserUses12h() : prefs.hourCycle === 'h12';
+}
+
 function dateFormat(key: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
   let format = dateFormats.get(key);
   if (format === undefined) {
-    const hourCycle = display.hourCycle === 'auto' ? {} : { hourCycle: display.hourCycle };
+    // en-GB for the order (2 Dec 2026); the clock is the user's (or the browser's), never the locale's guess.
+    const hourCycle = { hourCycle: uses12HourClock() ? ('h12' as const) : ('h23' as const) };
     format = new Intl.DateTimeFormat('en-GB', { ...options, ...hourCycle, ...(display.timeZone ? { timeZone: display.timeZone } : {}) });
     dateFormats.set(key, format);
   }

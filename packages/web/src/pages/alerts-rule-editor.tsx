@@ -215,7 +215,7 @@ export function RuleEditor({ onSaved, tags = [] }: { onSaved: (name: string) => 
           data-testid="rule-recipients"
         />
         <FieldRow>
-          <TextField label="Repeat every" width="narrow" value={form.repeat} onValue={(v) => set('repeat', v)} hint="while firing and not acknowledged; e.g. 30m" data-testid="rule-repeat" />
+          <TextField label="Repeat every" width="narrow" value={form.repeat} onValue={(v) => set('repeat', v)} hint="e.g. 30m; empty: once" data-testid="rule-repeat" />
         </FieldRow>
         {problem && <FormError>{problem}</FormError>}
         {preview && <PreviewBars channels={preview} />}

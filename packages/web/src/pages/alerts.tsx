@@ -9,6 +9,7 @@ import { useToast } from '../components/ui/toast';
 import { formatDateTime, formatDuration, formatValue, plural } from '../lib/format';
 import { Link } from '../lib/router';
 import { refreshFiringAlerts } from '../state/firing-alerts';
+import { useNodeTags } from '../state/node-tags';
 import { useDashboard } from '../state/services';
 import { ackAlert, deleteRule, listAlerts, listRules, type AlertView, type RuleView } from './alerts-api';
 import { RuleEditor } from './alerts-rule-editor';
@@ -91,6 +92,7 @@ export function AlertsPage() {
   const [rules, setRules] = useState<RuleView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const toast = useToast();
+  const tags = useNodeTags();
   const [confirm, confirmDialog] = useConfirm();
   const load = () =>
     Promise.all([listAlerts('state=firing,pending'), listAlerts(`state=resolved&from=${Date.now() - 7 * 86_400_000}&limit=200`), listRules()]).then(
@@ -216,6 +218,7 @@ export function AlertsPage() {
         />
       </Section>
       <RuleEditor
+        tags={[...new Set([...tags, ...(rules ?? []).flatMap((r) => (r.target.tag ? [r.target.tag] : []))])]}
         onSaved={(name) => {
           toast.success(`Rule “${name}” saved`);
           void load();

@@ -8,6 +8,7 @@ import { Badge, PageHeader, Section } from '../components/ui/page-header';
 import { TagPicker } from '../components/ui/pickers';
 import { useToast } from '../components/ui/toast';
 import { plural } from '../lib/format';
+import { useNodeTags } from '../state/node-tags';
 
 interface User {
   name: string;
@@ -222,6 +223,7 @@ function GrantsMatrix({ user }: { user: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const toast = useToast();
+  const knownTags = useNodeTags();
   const key = (scope: string, target: string, p: string) => `${scope}\u0000${target}\u0000${p}`;
 
   useEffect(() => {
@@ -291,7 +293,7 @@ function GrantsMatrix({ user }: { user: string }) {
           ]}
         />
         <FieldRow>
-          <TagPicker label="Add a tag row" tags={tagRows} value={newTag} onValue={setNewTag} placeholder="e.g. cold-chain" testid="grant-tag" />
+          <TagPicker label="Add a tag row" tags={knownTags.filter((t) => !tagRows.includes(t))} value={newTag} onValue={setNewTag} placeholder="e.g. cold-chain" testid="grant-tag" />
           <Button onClick={addTag} disabled={newTag.trim() === ''}>
             Add tag
           </Button>
