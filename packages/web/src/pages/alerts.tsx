@@ -76,10 +76,21 @@ function describeTarget(r: RuleView): string {
   return [r.target.tag && `nodes tagged ${r.target.tag}`, r.target.node, r.target.channel, r.target.label && `label “${r.target.label}”`].filter(Boolean).join(' / ') || 'every channel';
 }
 
-function describeCondition(r: RuleView): string {
+/** The unit of what a rule watches, when its channels share one (rule values are in the channel's unit). */
+function ruleUnit(r: RuleView, channels: readonly ChannelSummary[]): string {
+  const units = new Set(
+    channels
+      .filter((c) => (!r.target.node || c.node === r.target.node) && (!r.target.channel || c.key === r.target.channel) && (!r.target.label || c.label === r.target.label))
+      .map((c) => c.unit),
+  );
+  return units.size === 1 ? ([...units][0] ?? '') : '';
+}
+
+function describeCondition(r: RuleView, unit: string): string {
   const c = r.condition as Record<string, unknown>;
-  if (c.type === 'threshold') return `${String(c.op)} ${String(c.value)}${c.for ? ` for ${String(c.for)}` : ''}`;
-  if (c.type === 'rate') return `${String(c.op)} by ${String(c.delta)} within ${String(c.window)}`;
+  const withUnit = (v: unknown) => (unit ? `${String(v)} ${unit}` : String(v));
+  if (c.type === 'threshold') return `${String(c.op)} ${withUnit(c.value)}${c.for ? ` for ${String(c.for)}` : ''}`;
+  if (c.type === 'rate') return `${c.op === 'rise' ? 'rises' : 'falls'} by ${withUnit(c.delta)} within ${String(c.window)}`;
   return String(c.type).replace(/_/g, ' ');
 }
 
@@ -149,7 +160,7 @@ export function AlertsPage() {
     { key: 'name', header: 'Name', primary: true, sort: (r) => r.name, cell: (r) => r.name },
     { key: 'severity', header: 'Severity', sort: (r) => r.severity, cell: (r) => <Badge tone={SEVERITY_TONE[r.severity as AlertView['severity']] ?? 'idle'}>{r.severity}</Badge> },
     { key: 'target', header: 'Target', cell: describeTarget },
-    { key: 'condition', header: 'Condition', cell: describeCondition },
+    { key: 'condition', header: 'Condition', cell: (r) => describeCondition(r, ruleUnit(r, channels)) },
     { key: 'enabled', header: 'State', cell: (r) => <Badge tone={r.enabled ? 'ok' : 'idle'}>{r.enabled ? 'enabled' : 'disabled'}</Badge> },
     {
       key: 'actions',
