@@ -179,6 +179,19 @@ describe('every dashboard page, both themes, laptop and phone', () => {
     await page.locator('[data-testid="pref-temperature"]').selectOption('C');
     await expect.poll(() => page.evaluate(async () => ((await (await fetch('/api/v1/me/preferences')).json()) as { temperature_unit: string }).temperature_unit)).toBe('C');
 
+    // Views an older dashboard kept in this browser move to the account once, then leave the browser.
+    await page.evaluate(() => localStorage.setItem('ma.savedViews', JSON.stringify([{ name: 'Old freezer view', query: 'range=7d' }])));
+    await page.goto(`${server.url}/charts`);
+    await page.locator('[data-testid="saved-view"]', { hasText: 'Old freezer view' }).waitFor();
+    const myViews = () => page.evaluate(async () => ((await (await fetch('/api/v1/me/views')).json()) as { views: Array<{ name: string; query: string }> }).views.map((v) => `${v.name}: ${v.query}`));
+    expect(await myViews()).toEqual(['Old freezer view: range=7d']);
+    expect(await page.evaluate(() => localStorage.getItem('ma.savedViews'))).toBeNull();
+    // A new view goes to the account too.
+    await page.locator('[data-testid="saved-view-save"]').click();
+    await page.locator('[data-testid="saved-view-name"]').fill('Today');
+    await page.locator('[data-testid="saved-view-name"]').press('Enter');
+    await expect.poll(myViews).toEqual(['Old freezer view: range=7d', expect.stringMatching(/^Today: /)]);
+
     await page.goto(`${server.url}/users`);
     const self = page.locator(`[data-testid="user-row"][data-user="${ADMIN.user}"] [data-testid="user-disable"]`);
     await self.waitFor();

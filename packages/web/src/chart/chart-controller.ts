@@ -12,6 +12,7 @@ import type { LiveClient } from '../api/live';
 import { displayPrefs, displayUnit, formatNumber, toDisplayUnit, uses12HourClock } from '../lib/format';
 import { THEME_EVENT } from '../lib/theme';
 import { measureLabels, readChartTheme } from './chart-theme';
+import { unitRange } from './y-range';
 import {
   type AlignedTable,
   type SeriesBuffer,
@@ -90,25 +91,9 @@ function timeTicks(h12: boolean): uPlot.Axis.Values {
   ];
 }
 
-/**
- * Fixed y ranges where a unit has natural bounds, so a 1 % change is not drawn as a spike: percentages
- * 0–100, and a minimum span for units that drift by small amounts (Wi-Fi dBm, temperatures).
- */
-const FIXED_RANGE: Record<string, [number, number]> = { '%': [0, 100] };
-const MIN_SPAN: Record<string, number> = { dBm: 30, '°C': 4, '°F': 8 };
-
+/** The y range of a unit's axis: fixed or a minimum span where the unit has one (y-range.ts), else fitted. */
 export function yRangeFor(unit: string, min: number | null, max: number | null): [number, number] {
-  const fixed = FIXED_RANGE[unit];
-  if (fixed) return [Math.min(fixed[0], min ?? fixed[0]), Math.max(fixed[1], max ?? fixed[1])];
-  if (min === null || max === null) return [0, 1];
-  const span = MIN_SPAN[unit];
-  if (span !== undefined && max - min < span) {
-    const mid = (min + max) / 2;
-    return [Math.floor(mid - span / 2), Math.ceil(mid + span / 2)];
-  }
-  // A flat series gets a sensible span instead of ticks in the fifth decimal.
-  if (max - min < 1e-6 * Math.max(1, Math.abs(max))) return [min - 1, max + 1];
-  return uPlot.rangeNum(min, max, 0.1, true) as [number, number];
+  return unitRange(unit, min, max) ?? (uPlot.rangeNum(min as number, max as number, 0.1, true) as [number, number]);
 }
 
 export const scaleKeyForUnit = (unit: string): string => `unit:${unit}`;
