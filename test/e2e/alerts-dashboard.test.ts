@@ -44,14 +44,24 @@ describe('the Alerts page', () => {
     const row = page.locator('[data-testid="alerts-open"] [data-testid="alert-row"][data-state="firing"]');
     await row.waitFor({ timeout: 10_000 });
     expect(await row.innerText()).toContain('above -12 °C');
-    await row.locator('input[aria-label="note"]').fill('door was ajar');
+    // The value carries its unit.
+    expect(await row.locator('[data-testid="alert-value"]').innerText()).toBe('-5 °C');
     await row.locator('[data-testid="alert-ack"]').click();
+    const dialog = page.locator('[data-testid="confirm-dialog"]');
+    await dialog.locator('[data-testid="confirm-reason"]').fill('door was ajar');
+    await dialog.locator('[data-testid="confirm-ok"]').click();
     await expect.poll(() => row.innerText()).toContain('acknowledged by bootstrap: door was ajar');
 
     const editor = page.locator('[data-testid="rule-editor"]');
     await editor.locator('[data-testid="rule-name"]').fill('Freezer warm 10 min');
-    await editor.locator('[data-testid="rule-node"]').fill('cold-room');
-    await editor.locator('[data-testid="rule-channel"]').fill('manual/freezer');
+    // Pickers, not free text: the node by keyboard (type, arrow down, Enter), the channel from its list.
+    await editor.locator('[data-testid="rule-node"]').pressSequentially('cold');
+    await editor.locator('[data-testid="rule-node"]').press('ArrowDown');
+    await editor.locator('[data-testid="rule-node"]').press('Enter');
+    expect(await editor.locator('[data-testid="rule-node"]').inputValue()).toBe('cold-room');
+    await editor.locator('[data-testid="rule-channel"]').click();
+    await editor.locator('[data-testid="rule-channel-picker"] [data-testid="picker-option"][data-value="manual/freezer"]').click();
+    expect(await editor.locator('[data-testid="rule-channel"]').inputValue()).toBe('manual/freezer');
     await editor.locator('[data-testid="rule-value"]').fill('-15');
     await editor.locator('[data-testid="rule-clear"]').fill('-17');
     // The two warm hours of the stored history; the -5 just now has not lasted 10 minutes.
@@ -70,6 +80,7 @@ describe('the Alerts page', () => {
     // Maintenance: silence the node for two hours from the page.
     const silences = page.locator('[data-testid="alert-silences"]');
     await silences.locator('[data-testid="silence-node"]').fill('cold-room');
+    await silences.locator('[data-testid="silence-node"]').press('Enter');
     await silences.locator('[data-testid="silence-reason"]').fill('defrosting the freezer');
     await silences.locator('[data-testid="silence-create"]').click();
     await expect.poll(() => silences.locator('[data-testid="silence-row"]').allInnerTexts()).toEqual([expect.stringContaining('defrosting the freezer')]);

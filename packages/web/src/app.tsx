@@ -1,8 +1,11 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { NavBar } from './components/nav-bar';
+import { ToastProvider } from './components/ui/toast';
 import { Link, useLocation } from './lib/router';
 import { matchRoute, navRoutes } from './pages/routes';
 import { useFeatures } from './state/features';
+import { useFiringAlerts } from './state/firing-alerts';
+import { PREFS_EVENT } from './state/preferences';
 import { type Services, ServicesContext, useDashboard } from './state/services';
 
 function NotFound({ path }: { path: string }) {
@@ -21,6 +24,14 @@ function Shell({ kiosk }: { kiosk: boolean }) {
   const { live } = useDashboard();
   const features = useFeatures();
   const match = matchRoute(path, features);
+  const firing = useFiringAlerts(features.alerts);
+  // A change of time zone, clock or unit redraws every page (charts included) in the new format.
+  const [prefsVersion, setPrefsVersion] = useState(0);
+  useEffect(() => {
+    const bump = (): void => setPrefsVersion((v) => v + 1);
+    window.addEventListener(PREFS_EVENT, bump);
+    return () => window.removeEventListener(PREFS_EVENT, bump);
+  }, []);
 
   useEffect(() => {
     document.title = `${match?.route.label ?? 'Not found'} · Monitor Actuator`;
@@ -32,8 +43,8 @@ function Shell({ kiosk }: { kiosk: boolean }) {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      {!kiosk && <NavBar path={path} live={live} routes={navRoutes(features)} />}
-      <main id="main" class="main" tabIndex={-1}>
+      {!kiosk && <NavBar path={path} live={live} routes={navRoutes(features)} firing={firing} alertsEnabled={features.alerts} />}
+      <main id="main" class="main" tabIndex={-1} key={prefsVersion}>
         {Page === undefined || match === null ? <NotFound path={path} /> : <Page params={match.params} search={search} />}
       </main>
     </>
@@ -43,7 +54,9 @@ function Shell({ kiosk }: { kiosk: boolean }) {
 export function App({ services, kiosk }: { services: Services; kiosk: boolean }) {
   return (
     <ServicesContext.Provider value={services}>
-      <Shell kiosk={kiosk} />
+      <ToastProvider>
+        <Shell kiosk={kiosk} />
+      </ToastProvider>
     </ServicesContext.Provider>
   );
 }

@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import './styles.css';
+import './components/ui/ui.css';
 import { LiveClient } from './api/live';
 import { App } from './app';
 import { fetchMe, goToLogin, installCsrfFetch } from './auth/session';
@@ -7,6 +8,7 @@ import { startKiosk } from './lib/kiosk';
 import { startTheme } from './lib/theme';
 import { DashboardStore } from './state/dashboard-store';
 import { LoginPage } from './pages/login';
+import { loadPreferences } from './state/preferences';
 
 startTheme();
 const root = document.getElementById('app');
@@ -17,6 +19,7 @@ async function boot(appRoot: HTMLElement): Promise<void> {
   installCsrfFetch();
   if (location.pathname === '/login') return render(<LoginPage />, appRoot);
   if ((await fetchMe()) === null) return goToLogin();
+  await loadPreferences();
   const kiosk = startKiosk();
   const live = new LiveClient();
   const store = new DashboardStore();

@@ -2,6 +2,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } f
 import { ErrorCode, MaError } from '@ma/protocol';
 import { alertsMigration } from '../alerts/alerts-migration.js';
 import { authMigration } from '../auth/auth-migration.js';
+import { preferencesMigration } from '../preferences/preferences-migration.js';
 import type { SqlDialectName } from './dialect.js';
 import { dialectColumns } from './dialect-columns.js';
 import { tunnelsMigration, userSshKeysMigration } from './tunnels-store.js';
@@ -128,6 +129,8 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
         await db.schema.alterTable('node_stats').addColumn('client_ids_refused', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    // Per-user dashboard preferences and saved chart views (issue #13): see preferences/preferences-migration.ts.
+    '0010_preferences_saved_views': preferencesMigration(dialect),
   };
 }
 

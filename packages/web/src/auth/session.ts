@@ -9,13 +9,17 @@ export interface Me {
 }
 
 let csrf: string | null = null;
+let me: Me | null = null;
+
+/** Who is logged in (from the last fetchMe), for pages that depend on it (Account, Users). */
+export const currentMe = (): Me | null => me;
 
 /** The logged-in user, or null when the server answers 401. */
 export async function fetchMe(): Promise<Me | null> {
   const r = await fetch('/api/v1/auth/me', { headers: { accept: 'application/json' } });
   if (r.status === 401) return null;
   if (!r.ok) throw new Error(`GET /api/v1/auth/me: ${r.status}`);
-  const me = (await r.json()) as Me;
+  me = (await r.json()) as Me;
   csrf = me.csrf_token;
   return me;
 }

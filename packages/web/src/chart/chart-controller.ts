@@ -9,9 +9,10 @@ import { drawAlertMarkers, type AlertMark } from './alert-markers';
 import type { LiveMessage } from '@ma/protocol';
 import { getReadings } from '../api/client';
 import type { LiveClient } from '../api/live';
-import { formatNumber } from '../lib/format';
+import { displayPrefs, displayUnit, formatNumber, toDisplayUnit, uses12HourClock } from '../lib/format';
 import { THEME_EVENT } from '../lib/theme';
 import { measureLabels, readChartTheme } from './chart-theme';
+import { unitRange } from './y-range';
 import {
   type AlignedTable,
   type SeriesBuffer,
@@ -75,15 +76,25 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /** 24-hour tick labels; increments are in ms because the chart uses ms timestamps (`ms: 1`). */
-const TIME_TICKS: uPlot.Axis.Values = [
-  // increment, default, year, month, day, hour, minute, second, mode
-  [365 * DAY, '{YYYY}', null, null, null, null, null, null, 1],
-  [28 * DAY, '{MMM}', '\n{YYYY}', null, null, null, null, null, 1],
-  [DAY, '{MMM} {D}', '\n{YYYY}', null, null, null, null, null, 1],
-  [HOUR, '{HH}:{mm}', '\n{MMM} {D}', null, '\n{MMM} {D}', null, null, null, 1],
-  [MINUTE, '{HH}:{mm}', '\n{MMM} {D}', null, '\n{MMM} {D}', null, null, null, 1],
-  [SECOND, '{HH}:{mm}:{ss}', '\n{MMM} {D}', null, '\n{MMM} {D}', null, null, null, 1],
-];
+/** Time axis labels in the user's clock: `14:05` on a 24 h clock, `2:05pm` on a 12 h one. */
+function timeTicks(h12: boolean): uPlot.Axis.Values {
+  const hm = h12 ? '{h}:{mm}{aa}' : '{HH}:{mm}';
+  const hms = h12 ? '{h}:{mm}:{ss}{aa}' : '{HH}:{mm}:{ss}';
+  return [
+    // increment, default, year, month, day, hour, minute, second, mode
+    [365 * DAY, '{YYYY}', null, null, null, null, null, null, 1],
+    [28 * DAY, '{MMM}', '\n{YYYY}', null, null, null, null, null, 1],
+    [DAY, '{MMM} {D}', '\n{YYYY}', null, null, null, null, null, 1],
+    [HOUR, hm, '\n{MMM} {D}', null, '\n{MMM} {D}', null, null, null, 1],
+    [MINUTE, hm, '\n{MMM} {D}', null, '\n{MMM} {D}', null, null, null, 1],
+    [SECOND, hms, '\n{MMM} {D}', null, '\n{MMM} {D}', null, null, null, 1],
+  ];
+}
+
+/** The y range of a unit's axis: fixed or a minimum span where the unit has one (y-range.ts), else fitted. */
+export function yRangeFor(unit: string, min: number | null, max: number | null): [number, number] {
+  return unitRange(unit, min, max) ?? (uPlot.rangeNum(min as number, max as number, 0.1, true) as [number, number]);
+}
 
 export const scaleKeyForUnit = (unit: string): string => `unit:${unit}`;
 
@@ -291,6 +302,19 @@ export class ChartController {
       this.defs.map((d) => this.buffers.get(d.id)),
       true,
     );
+    this.toDisplayUnits();
+  }
+
+  /** °C series in °F for a user who reads °F: the table's columns are fresh arrays, converted in place. */
+  private toDisplayUnits(): void {
+    const n = this.defs.length;
+    this.defs.forEach((d, s) => {
+      if (displayUnit(d.unit) === d.unit) return;
+      for (const col of [s + 1, 1 + n + 2 * s, 2 + n + 2 * s]) {
+        const values = this.table[col] as Array<number | null | undefined> | undefined;
+        if (values) for (let i = 0; i < values.length; i++) if (typeof values[i] === 'number') values[i] = toDisplayUnit(values[i] as number, d.unit).value;
+      }
+    });
   }
 
   private draw(): void {
@@ -321,14 +345,12 @@ export class ChartController {
 
   private buildOptions(): uPlot.Options {
     const theme = readChartTheme();
-    const units = [...new Set(this.defs.map((d) => d.unit))];
+    const units = [...new Set(this.defs.map((d) => displayUnit(d.unit)))];
     const scales: uPlot.Scales = {
       x: { time: true, range: () => [this.view.from, this.view.to] },
     };
-    // A flat series (disk at 23 %) gets a sensible span instead of ticks in the fifth decimal.
-    const yRange: uPlot.Range.Function = (_u, min, max) =>
-      min === null || max === null ? [0, 1] : max - min < 1e-6 * Math.max(1, Math.abs(max)) ? [min - 1, max + 1] : uPlot.rangeNum(min, max, 0.1, true);
-    for (const unit of units) scales[scaleKeyForUnit(unit)] = { auto: true, range: yRange };
+    for (const unit of units) scales[scaleKeyForUnit(unit)] = { auto: true, range: (_u, min, max) => yRangeFor(unit, min, max) };
+    const timeZone = displayPrefs().timeZone;
 
     const yAxes: uPlot.Axis[] = units.map((unit, i) => ({
       scale: scaleKeyForUnit(unit),
@@ -349,8 +371,10 @@ export class ChartController {
       width: this.width,
       height: chartHeightFor(this.width),
       ms: 1,
+      ...(timeZone ? { tzDate: (ts: number) => uPlot.tzDate(new Date(ts), timeZone) } : {}),
       legend: { show: false },
-      padding: [12, 8, 0, 4],
+      // Room on the right for half of the last time label ("04:00"), unless a right-hand y axis gives it.
+      padding: [12, units.length > 1 ? 8 : 28, 0, 4],
       cursor: {
         // Drag across the plot to zoom: the panel turns the selection into a fixed window (and a URL).
         drag: { x: true, y: false, setScale: false },
@@ -364,7 +388,7 @@ export class ChartController {
           font: theme.font,
           grid: { stroke: theme.grid, width: 1 },
           ticks: { show: false },
-          values: TIME_TICKS,
+          values: timeTicks(uses12HourClock()),
           space: 60,
         },
         ...yAxes,
@@ -373,7 +397,7 @@ export class ChartController {
         {},
         ...this.defs.map((d) => ({
           label: d.label,
-          scale: scaleKeyForUnit(d.unit),
+          scale: scaleKeyForUnit(displayUnit(d.unit)),
           stroke: d.color,
           width: 2,
           spanGaps: false,
@@ -384,7 +408,7 @@ export class ChartController {
         ...this.defs.flatMap((d) =>
           ['min', 'max'].map((which) => ({
             label: `${d.label} ${which}`,
-            scale: scaleKeyForUnit(d.unit),
+            scale: scaleKeyForUnit(displayUnit(d.unit)),
             stroke: 'transparent',
             width: 0,
             spanGaps: false,

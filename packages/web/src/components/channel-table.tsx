@@ -47,6 +47,7 @@ function LabelEditor({ channel, onDone }: { channel: ChannelSummary; onDone: () 
     <form class="label-editor" onSubmit={(e) => void save(e)} data-testid="label-editor">
       <input
         type="text"
+        class="input"
         maxLength={80}
         value={label}
         aria-label={`Label of ${channel.key}`}
@@ -55,9 +56,9 @@ function LabelEditor({ channel, onDone }: { channel: ChannelSummary; onDone: () 
         ref={(el) => el?.focus()}
       />
       {needToken && (
-        <input type="password" placeholder="Admin API token" aria-label="Admin API token" value={token} onInput={(e) => setToken(e.currentTarget.value)} data-testid="admin-token" autocomplete="off" />
+        <input type="password" class="input" placeholder="Admin API token" aria-label="Admin API token" value={token} onInput={(e) => setToken(e.currentTarget.value)} data-testid="admin-token" autocomplete="off" />
       )}
-      <button type="submit" class="button" disabled={busy} data-testid="label-save">
+      <button type="submit" class="button button--primary" disabled={busy} data-testid="label-save">
         Save
       </button>
       <button type="button" class="link-button" onClick={onDone}>

@@ -1,3 +1,4 @@
+import { formatDateTime } from '../lib/format';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ChannelSummary, NodeSummary } from '@ma/protocol';
 import { readingsCsvUrl } from '../api/client';
@@ -23,7 +24,7 @@ export interface ChartPanelProps {
 
 function describeWindow(state: ChartUrlState): string {
   if (state.window.kind === 'relative') return state.window.range.title.toLowerCase();
-  return `${new Date(state.window.from).toLocaleString()} to ${new Date(state.window.to).toLocaleString()}`;
+  return `${formatDateTime(state.window.from)} to ${formatDateTime(state.window.to)}`;
 }
 
 /** Range picker, pan and zoom, the chart with its legend, CSV export, and the channel picker. */

@@ -9,7 +9,7 @@ import {
   type LegendState,
 } from '../chart/chart-controller';
 import type { ChartWindow } from '../chart/time-ranges';
-import { formatValue } from '../lib/format';
+import { displayUnit, formatDateTime, formatValue } from '../lib/format';
 import { useAlertMarks } from './alert-marks';
 
 declare global {
@@ -133,14 +133,14 @@ export function LiveChart({ series, window: chartWindow, onZoom, description }: 
       )}
       <figcaption>
         <span class="live-chart__cursor-time" aria-live="off">
-          {legend.time === null ? 'Latest' : new Date(legend.time).toLocaleString()}
+          {legend.time === null ? 'Latest' : formatDateTime(legend.time)}
         </span>
         <ul class="chart-legend">
           {series.map((s) => (
             <li key={s.id} class="chart-legend__item" data-testid="chart-series" data-channel={s.id}>
               <span class="chart-legend__swatch" style={{ background: s.color }} aria-hidden="true" />
               <span class="chart-legend__label">{s.label}</span>
-              <span class="chart-legend__value">{formatValue(legend.values.get(s.id), s.unit)}</span>
+              <span class="chart-legend__value">{formatValue(legend.values.get(s.id), displayUnit(s.unit))}</span>
             </li>
           ))}
         </ul>

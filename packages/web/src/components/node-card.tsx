@@ -1,5 +1,6 @@
 import type { ChannelSummary, NodeSummary } from '@ma/protocol';
-import { formatAgo, formatCount, formatDateTime, formatNumber } from '../lib/format';
+import { displayUnit, formatAgo, formatCount, formatDateTime, formatNumber, plural, toDisplayUnit } from '../lib/format';
+import type { AlertView } from '../pages/alerts-api';
 import { healthItems, mainChannels, nodeProblems, type HealthItem } from '../lib/node-health';
 import { Link } from '../lib/router';
 import { Sparkline } from './sparkline';
@@ -12,6 +13,8 @@ export interface NodeCardProps {
   now: number;
   serverNow: () => number;
   colors: ReadonlyMap<number, string>;
+  /** alerts firing on this node now (most severe first) */
+  alerts?: readonly AlertView[];
 }
 
 function ChannelReading({ channel, serverNow, color }: { channel: ChannelSummary; serverNow: () => number; color: string }) {
@@ -30,8 +33,8 @@ function ChannelReading({ channel, serverNow, color }: { channel: ChannelSummary
         data-value={channel.last_value ?? ''}
         title={[problem, channel.last_ts === null ? 'no reading yet' : `at ${formatDateTime(channel.last_ts)}`].filter(Boolean).join(', ')}
       >
-        <span class="reading__number">{channel.last_value === null ? '—' : formatNumber(channel.last_value)}</span>
-        {channel.last_value !== null && channel.unit !== '' && <span class="reading__unit">{channel.unit}</span>}
+        <span class="reading__number">{channel.last_value === null ? '—' : formatNumber(toDisplayUnit(channel.last_value, channel.unit).value)}</span>
+        {channel.last_value !== null && channel.unit !== '' && <span class="reading__unit">{displayUnit(channel.unit)}</span>}
         {problem !== null && <span class="reading__problem">{problem}</span>}
       </dd>
       {channel.kind === 'sensor' && (
@@ -59,7 +62,7 @@ export function HealthRow({ items }: { items: readonly HealthItem[] }) {
             <path d={HEALTH_ICONS[item.key]} fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" />
           </svg>
           <span class="health__label">{item.label}</span>
-          <span class="health__value">{item.value === null ? '—' : `${Math.round(item.value)} ${item.unit}`}</span>
+          <span class="health__value">{item.value === null ? '—' : `${Math.round(toDisplayUnit(item.value, item.unit).value)} ${displayUnit(item.unit)}`}</span>
         </li>
       ))}
     </ul>
@@ -67,7 +70,24 @@ export function HealthRow({ items }: { items: readonly HealthItem[] }) {
 }
 
 /** One node: identity, online state, problems, current values with 24 h sparklines, health, counters. */
-export function NodeCard({ node, channels, now, serverNow, colors }: NodeCardProps) {
+/** What fires on a node, as a link to the Alerts page: the most severe first, then how many more. */
+export function AlertBanner({ alerts, variant }: { alerts: readonly AlertView[]; variant: 'card' | 'page' }) {
+  const first = alerts[0];
+  if (first === undefined) return null;
+  return (
+    <Link href="/alerts" class={`alert-banner alert-banner--${variant} alert-banner--${first.severity}`} data-testid="node-alert" data-severity={first.severity} data-count={alerts.length}>
+      <svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">
+        <path d="M10 2.5a5 5 0 0 0-5 5v3.2L3.5 14h13L15 10.7V7.5a5 5 0 0 0-5-5ZM8 16a2 2 0 0 0 4 0" fill="none" stroke="currentColor" stroke-width="1.7" stroke-linejoin="round" />
+      </svg>
+      <span class="alert-banner__text">
+        <strong>{first.severity === 'critical' ? 'Critical' : first.severity === 'warning' ? 'Warning' : 'Info'}:</strong> {first.summary}
+        {alerts.length > 1 && <span class="alert-banner__more"> · {plural(alerts.length - 1, 'more alert')}</span>}
+      </span>
+    </Link>
+  );
+}
+
+export function NodeCard({ node, channels, now, serverNow, colors, alerts = [] }: NodeCardProps) {
   const headingId = `node-${node.id}-title`;
   const main = mainChannels(channels);
   const shown = main.length > 0 ? main : channels.slice(0, 3);
@@ -75,7 +95,14 @@ export function NodeCard({ node, channels, now, serverNow, colors }: NodeCardPro
   const meta = [node.ip, node.agent_version === null ? null : `agent ${node.agent_version}`].filter((p): p is string => p !== null && p !== '');
 
   return (
-    <article class={`node-card${node.online ? '' : ' node-card--offline'}`} data-testid="node-card" data-node={node.name} data-online={String(node.online)} aria-labelledby={headingId}>
+    <article
+      class={`node-card${node.online ? '' : ' node-card--offline'}${alerts.length > 0 ? ` node-card--alerting node-card--alerting-${alerts[0]!.severity}` : ''}`}
+      data-testid="node-card"
+      data-node={node.name}
+      data-online={String(node.online)}
+      data-alert={alerts.length > 0 ? 'firing' : 'none'}
+      aria-labelledby={headingId}
+    >
       <header class="node-card__header">
         <div class="node-card__title">
           <h3 id={headingId}>
@@ -98,6 +125,8 @@ export function NodeCard({ node, channels, now, serverNow, colors }: NodeCardPro
           {node.online ? 'Online' : 'Offline'}
         </span>
       </header>
+
+      <AlertBanner alerts={alerts} variant="card" />
 
       {problems.length > 0 && (
         <ul class="problems" aria-label="Problems">
@@ -123,7 +152,7 @@ export function NodeCard({ node, channels, now, serverNow, colors }: NodeCardPro
 
       <footer class="node-card__footer">
         <span class="stat" data-testid="node-readings-stored">
-          {formatCount(node.stats.readings_stored)} readings stored
+          {plural(node.stats.readings_stored, 'reading')} stored
         </span>
         {node.stats.messages_rejected > 0 && (
           <span class="stat stat--warning" data-testid="node-rejected" data-count={node.stats.messages_rejected} title={node.stats.last_reject_reason ?? undefined}>

@@ -1,28 +1,43 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { Link } from '../lib/router';
-import { loadViews, saveViews, withView, type SavedView } from '../state/saved-views';
+import { viewsBackend, type SavedView } from '../state/saved-views';
+import { Button } from './ui/button';
+import { useToast } from './ui/toast';
 
-/** Save the current chart (its URL) under a name, open saved ones, copy the link. */
+/** Save the current chart (its URL) under a name (on the server, per user), open saved ones, copy the link. */
 export function SavedViews({ query }: { query: string }) {
-  const [views, setViews] = useState<SavedView[]>(() => loadViews());
+  const [views, setViews] = useState<SavedView[]>([]);
   const [naming, setNaming] = useState(false);
   const [name, setName] = useState('');
   const [copied, setCopied] = useState(false);
+  const toast = useToast();
+
+  useEffect(() => {
+    viewsBackend()
+      .list()
+      .then(setViews, (e: Error) => toast.error(`Could not load your saved views: ${e.message}`));
+  }, []);
 
   const save = (e: Event): void => {
     e.preventDefault();
     const trimmed = name.trim();
     if (trimmed === '') return;
-    const next = withView(views, { name: trimmed, query });
-    saveViews(next);
-    setViews(next);
-    setNaming(false);
-    setName('');
+    viewsBackend()
+      .save({ name: trimmed, query })
+      .then(
+        (next) => {
+          setViews(next);
+          setNaming(false);
+          setName('');
+          toast.success(`View “${trimmed}” saved`);
+        },
+        (err: Error) => toast.error(`Could not save the view: ${err.message}`),
+      );
   };
   const remove = (view: SavedView): void => {
-    const next = views.filter((v) => v.name !== view.name);
-    saveViews(next);
-    setViews(next);
+    viewsBackend()
+      .remove(view.name)
+      .then(setViews, (err: Error) => toast.error(`Could not forget the view: ${err.message}`));
   };
   const copy = (): void => {
     void navigator.clipboard
@@ -36,30 +51,32 @@ export function SavedViews({ query }: { query: string }) {
 
   return (
     <div class="saved-views">
-      <button type="button" class="button button--ghost" onClick={copy} data-testid="chart-copy-link" title="Copy a link to this view">
+      <Button variant="ghost" onClick={copy} data-testid="chart-copy-link" title="Copy a link to this view">
         {copied ? 'Copied' : 'Copy link'}
-      </button>
+      </Button>
       {naming ? (
         <form class="saved-views__form" onSubmit={save}>
           <input
             type="text"
+            class="input"
             required
             maxLength={60}
             placeholder="View name"
             aria-label="Name of the view"
             value={name}
             onInput={(e) => setName(e.currentTarget.value)}
+            onKeyDown={(e) => e.key === 'Escape' && setNaming(false)}
             data-testid="saved-view-name"
             ref={(el) => el?.focus()}
           />
-          <button type="submit" class="button">
+          <Button type="submit" variant="primary">
             Save
-          </button>
+          </Button>
         </form>
       ) : (
-        <button type="button" class="button button--ghost" onClick={() => setNaming(true)} data-testid="saved-view-save">
+        <Button variant="ghost" onClick={() => setNaming(true)} data-testid="saved-view-save">
           Save view
-        </button>
+        </Button>
       )}
       {views.length > 0 && (
         <ul class="saved-views__list" aria-label="Saved views">

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getReadings } from '../api/client';
 import { bufferFromResponse, gapThreshold, type SeriesBuffer } from '../chart/series-buffer';
+import { formatTime } from '../lib/format';
 
 export interface SparklineProps {
   channel: number;
@@ -23,6 +24,8 @@ const MIN_REFRESH_MS = 60_000;
 export function sparkPath(buffer: SeriesBuffer, from: number, to: number, width: number, height: number): string {
   const { t, avg } = buffer;
   if (t.length === 0) return '';
+  // One reading: a level line (the value is known, its trend is not yet).
+  if (t.length === 1) return `M0 ${(height / 2).toFixed(1)}L${width} ${(height / 2).toFixed(1)}`;
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of avg) {
@@ -41,20 +44,39 @@ export function sparkPath(buffer: SeriesBuffer, from: number, to: number, width:
   return d;
 }
 
-/** The last 24 h of one channel as a tiny line. */
+/** Fewer points than this over 24 h (a fresh node) and the sparkline zooms to the data there is. */
+const SPARSE = 24;
+
+/**
+ * The last 24 h of one channel as a tiny line. A channel younger than that (a fresh node has one point
+ * in a 96-bucket day) is drawn over the time it has data for, bucketed to that span, so the line says
+ * something from the first minutes; the label says which span it shows.
+ */
 export function Sparkline({ channel, now, color, refreshKey = 0, label }: SparklineProps) {
-  const [state, setState] = useState<{ path: string; at: number } | null>(null);
+  const [state, setState] = useState<{ path: string; at: number; from: number } | null>(null);
   useEffect(() => {
     if (state !== null && Date.now() - state.at < MIN_REFRESH_MS) return;
     const abort = new AbortController();
     const to = now();
-    getReadings({ channel, from: to - DAY, to, points: POINTS }, abort.signal)
-      .then((r) => setState({ path: sparkPath(bufferFromResponse(r, 'bucketed'), to - DAY, to, W, H), at: Date.now() }))
-      .catch(() => undefined);
+    void (async () => {
+      let from = to - DAY;
+      let buffer = bufferFromResponse(await getReadings({ channel, from, to, points: POINTS }, abort.signal), 'bucketed');
+      const first = buffer.t[0];
+      if (first !== undefined && buffer.t.length < SPARSE && to - first > 60_000) {
+        // Bucketed to the data there is: the first bucket's start is within one 15 min bucket of the first reading.
+        from = first;
+        buffer = bufferFromResponse(await getReadings({ channel, from, to, points: POINTS }, abort.signal), 'bucketed');
+        from = buffer.t[0] ?? from;
+      }
+      setState({ path: sparkPath(buffer, from, to, W, H), at: Date.now(), from });
+    })().catch(() => undefined);
     return () => abort.abort();
   }, [channel, refreshKey]);
+  const span = state === null ? DAY : now() - state.from;
+  const spanText = span >= DAY - 60_000 ? 'last 24 hours' : `since ${formatTime(state!.from)}`;
   return (
-    <svg class="sparkline" viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={`${label}, last 24 hours`} data-testid="sparkline">
+    <svg class="sparkline" viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={`${label}, ${spanText}`} data-testid="sparkline" data-span={span >= DAY - 60_000 ? '24h' : 'partial'}>
+      <title>{`${label}, ${spanText}`}</title>
       {state !== null && state.path !== '' && <path d={state.path} fill="none" stroke={color} stroke-width="1.6" vector-effect="non-scaling-stroke" stroke-linejoin="round" />}
     </svg>
   );

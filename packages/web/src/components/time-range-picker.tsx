@@ -70,12 +70,12 @@ export function TimeRangePicker({ value, onChange }: TimeRangePickerProps) {
           }}
         >
           <label>
-            From <input type="datetime-local" value={from} max={to} onInput={(e) => setFrom(e.currentTarget.value)} data-testid="chart-from" />
+            From <input type="datetime-local" class="input" value={from} max={to} onInput={(e) => setFrom(e.currentTarget.value)} data-testid="chart-from" />
           </label>
           <label>
-            To <input type="datetime-local" value={to} min={from} onInput={(e) => setTo(e.currentTarget.value)} data-testid="chart-to" />
+            To <input type="datetime-local" class="input" value={to} min={from} onInput={(e) => setTo(e.currentTarget.value)} data-testid="chart-to" />
           </label>
-          <button type="submit" class="button" disabled={!valid}>
+          <button type="submit" class="button button--primary" disabled={!valid}>
             Show
           </button>
           {!valid && <span class="field-error">“From” must be before “To”.</span>}

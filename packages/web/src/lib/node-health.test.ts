@@ -59,7 +59,7 @@ describe('node health', () => {
       node({ online: false, stats: { ...node().stats, messages_rejected: 2 } }),
       [channel('system/disk_used_pct', 96), channel('ds18b20/x', null, { available: false, error: 'probe not found', label: 'freezer' })],
     );
-    expect(problems.map((p) => p.text)).toEqual(['Offline', 'freezer: probe not found', 'Disk almost full (96 %)', '2 rejected']);
+    expect(problems.map((p) => p.text)).toEqual(['Offline', 'freezer: probe not found', 'Disk almost full (96 %)', '2 messages rejected']);
   });
 
   it('formats durations for uptime', () => {

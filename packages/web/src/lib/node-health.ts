@@ -3,6 +3,7 @@
  * (Wi-Fi, CPU temperature, disk) with a level each, and the problems worth a badge. Pure, no DOM.
  */
 import type { ChannelSummary, NodeSummary } from '@ma/protocol';
+import { plural } from './format';
 
 export type Level = 'ok' | 'warn' | 'bad';
 
@@ -81,22 +82,13 @@ export function nodeProblems(node: NodeSummary, channels: readonly ChannelSummar
     problems.push({ level: item.level, text: `${what} (${Math.round(item.value)} ${item.unit})` });
   }
   const { stats } = node;
-  if (stats.messages_rejected > 0) problems.push({ level: 'warn', text: `${stats.messages_rejected} rejected` });
-  if (stats.publishes_refused > 0) problems.push({ level: 'warn', text: `${stats.publishes_refused} refused` });
-  if (stats.auth_failures > 0) problems.push({ level: 'warn', text: `${stats.auth_failures} auth failures` });
-  if (stats.client_ids_refused > 0) problems.push({ level: 'warn', text: `${stats.client_ids_refused} client-id takeovers refused` });
+  if (stats.messages_rejected > 0) problems.push({ level: 'warn', text: `${plural(stats.messages_rejected, 'message')} rejected` });
+  if (stats.publishes_refused > 0) problems.push({ level: 'warn', text: `${plural(stats.publishes_refused, 'publish', 'publishes')} refused` });
+  if (stats.auth_failures > 0) problems.push({ level: 'warn', text: plural(stats.auth_failures, 'auth failure') });
+  if (stats.client_ids_refused > 0) problems.push({ level: 'warn', text: `${plural(stats.client_ids_refused, 'client-id takeover')} refused` });
   const rank: Record<Level, number> = { bad: 0, warn: 1, ok: 2 };
   return problems.sort((a, b) => rank[a.level] - rank[b.level]);
 }
 
-/** `3 d 4 h`, `5 h 12 min`, `42 s`. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const d = Math.floor(s / 86_400);
-  const h = Math.floor((s % 86_400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d > 0) return `${d} d ${h} h`;
-  if (h > 0) return `${h} h ${m} min`;
-  if (m > 0) return `${m} min`;
-  return `${s} s`;
-}
+/** Re-exported: the one duration format lives in format.ts. */
+export { formatDuration } from './format';

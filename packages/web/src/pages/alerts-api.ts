@@ -58,14 +58,6 @@ export const previewRule = (rule: unknown, signal?: AbortSignal) =>
     return body.channels ?? [];
   });
 
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  const m = Math.round(s / 60);
-  if (m < 120) return `${m} min`;
-  const h = Math.round(m / 60);
-  return h < 48 ? `${h} h` : `${Math.round(h / 24)} d`;
-}
 
 export interface SilenceView {
   id: number;

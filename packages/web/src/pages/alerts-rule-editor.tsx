@@ -1,5 +1,10 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { createRule, formatDuration, previewRule, type PreviewChannel } from './alerts-api';
+import { Button } from '../components/ui/button';
+import { FieldRow, FormError, SelectField, TextAreaField, TextField } from '../components/ui/field';
+import { Section } from '../components/ui/page-header';
+import { ChannelKeyPicker, LabelPicker, NodePicker, TagPicker } from '../components/ui/pickers';
+import { formatDateTime, formatDuration, plural } from '../lib/format';
+import { createRule, previewRule, type PreviewChannel } from './alerts-api';
 
 interface Form {
   name: string;
@@ -51,35 +56,56 @@ function PreviewBars({ channels }: { channels: PreviewChannel[] }) {
   const from = to - 7 * 86_400_000;
   const pct = (t: number) => `${(((t - from) / (to - from)) * 100).toFixed(2)}%`;
   return (
-    <div data-testid="rule-preview">
+    <div data-testid="rule-preview" class="rule-preview" aria-live="polite">
+      <p class="rule-preview__title">Over the last 7 days this rule would have fired:</p>
       {channels.map((c) => (
         <div key={c.channel} class="alert-preview-row">
           <div>
-            {c.node} / {c.key}: <strong data-testid="preview-count">{c.episodes.length}</strong> alert{c.episodes.length === 1 ? '' : 's'} in 7 days ({c.readings} readings)
+            {c.node} / {c.key}: <strong data-testid="preview-count">{c.episodes.length}</strong> {c.episodes.length === 1 ? 'alert' : 'alerts'}{' '}
+            <span class="muted">({plural(c.readings, 'reading')})</span>
           </div>
-          <div class="alert-preview-track">
+          <div class="alert-preview-track" role="img" aria-label={`${plural(c.episodes.length, 'alert')} on ${c.node} / ${c.key} in 7 days`}>
             {c.episodes.map((e) => (
               <span
                 key={e.since}
                 class="alert-preview-episode"
-                title={`${new Date(e.since).toLocaleString()}: ${e.resolved_at === null ? 'still firing' : `for ${formatDuration(e.resolved_at - e.since)}`}, peak ${e.peak}`}
+                title={`${formatDateTime(e.since)}: ${e.resolved_at === null ? 'still firing' : `for ${formatDuration(e.resolved_at - e.since)}`}, peak ${e.peak}`}
                 style={{ left: pct(Math.max(from, e.since)), width: `max(2px, calc(${pct(e.resolved_at ?? to)} - ${pct(Math.max(from, e.since))}))` }}
               />
             ))}
           </div>
         </div>
       ))}
-      {channels.length === 0 && <p>The target matches no channel you may view.</p>}
+      {channels.length === 0 && <p class="muted">The target matches no channel you may view.</p>}
     </div>
   );
 }
 
+const SEVERITIES = [
+  { value: 'info', label: 'Info' },
+  { value: 'warning', label: 'Warning' },
+  { value: 'critical', label: 'Critical' },
+] as const;
+
 /** The rule editor: a form with a live preview over the last 7 days of stored readings. */
-export function RuleEditor({ onSaved }: { onSaved: () => void }) {
+export function RuleEditor({ onSaved, tags = [] }: { onSaved: (name: string) => void; tags?: readonly string[] }) {
   const [form, setForm] = useState<Form>(EMPTY);
   const [preview, setPreview] = useState<PreviewChannel[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const [saved, setSaved] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [tried, setTried] = useState(false);
+  const set = <K extends keyof Form>(k: K, v: Form[K]) => setForm((f) => ({ ...f, [k]: v }));
+  const recipientsError = useMemo(() => {
+    try {
+      parseRecipients(form.recipients);
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }, [form.recipients]);
+  const valueError = form.value.trim() !== '' && !Number.isFinite(Number(form.value)) ? 'a number, e.g. 8 or -12.5' : tried && form.value.trim() === '' ? 'required' : null;
+  const clearError = form.clear.trim() !== '' && !Number.isFinite(Number(form.clear)) ? 'a number, or empty' : null;
+  const targetError = tried && !form.channel && !form.label && !form.tag ? 'pick a channel, a label or a tag' : null;
   const rule = useMemo(() => {
     try {
       return { ok: true as const, rule: toRule(form) };
@@ -89,50 +115,116 @@ export function RuleEditor({ onSaved }: { onSaved: () => void }) {
   }, [form]);
 
   useEffect(() => {
-    if (!rule.ok) return setProblem(rule.error);
+    if (!rule.ok || valueError || clearError) return;
     if (form.value.trim() === '' || (!form.channel && !form.label && !form.tag)) return setPreview(null);
     const ctl = new AbortController();
     // Waits for typing to pause; each change cancels the previous preview.
     const timer = setTimeout(() => {
       previewRule(rule.rule, ctl.signal).then(
-        (p) => { setPreview(p); setProblem(null); },
-        (e: Error) => { if (e.name !== 'AbortError') setProblem(e.message); },
+        (p) => {
+          setPreview(p);
+          setProblem(null);
+        },
+        (e: Error) => {
+          if (e.name !== 'AbortError') setProblem(e.message);
+        },
       );
     }, 300);
-    return () => { clearTimeout(timer); ctl.abort(); };
+    return () => {
+      clearTimeout(timer);
+      ctl.abort();
+    };
   }, [rule]);
 
-  const field = (k: keyof Form, label: string, attrs: Record<string, unknown> = {}) => (
-    <label>{label}<input data-testid={`rule-${k}`} value={form[k]} onInput={(e) => setForm({ ...form, [k]: (e.target as HTMLInputElement).value })} {...attrs} /></label>
-  );
+  const submit = (e: Event) => {
+    e.preventDefault();
+    setTried(true);
+    if (!rule.ok || valueError || clearError || recipientsError || form.value.trim() === '' || (!form.channel && !form.label && !form.tag)) return;
+    setBusy(true);
+    createRule(rule.rule).then(
+      (r) => {
+        setBusy(false);
+        setForm(EMPTY);
+        setPreview(null);
+        setTried(false);
+        setProblem(null);
+        onSaved(String((r as { name?: string }).name ?? form.name));
+      },
+      (err: Error) => {
+        setBusy(false);
+        setProblem(err.message);
+      },
+    );
+  };
+  const threshold = form.type === 'threshold';
   return (
-    <form class="auth-card" data-testid="rule-editor" onSubmit={(e) => {
-      e.preventDefault();
-      if (!rule.ok) return;
-      createRule(rule.rule).then((r) => { setSaved(`Rule ${r.id} saved`); setForm(EMPTY); setPreview(null); onSaved(); }, (err: Error) => setProblem(err.message));
-    }}>
-      <h2>New rule</h2>
-      <div class="auth-row">
-        {field('name', 'Name', { required: true })}
-        <label>Severity<select value={form.severity} onChange={(e) => setForm({ ...form, severity: (e.target as HTMLSelectElement).value as Form['severity'] })}><option>info</option><option>warning</option><option>critical</option></select></label>
-      </div>
-      <div class="auth-row">
-        {field('node', 'Node')}{field('channel', 'Channel key')}{field('label', 'or label (e.g. freezer)')}{field('tag', 'or node tag')}
-      </div>
-      <div class="auth-row">
-        <label>Condition<select data-testid="rule-type" value={form.type} onChange={(e) => { const type = (e.target as HTMLSelectElement).value as Form['type']; setForm({ ...form, type, op: type === 'threshold' ? 'above' : 'rise' }); }}><option value="threshold">threshold</option><option value="rate">rate of change</option></select></label>
-        <label>Direction<select data-testid="rule-op" value={form.op} onChange={(e) => setForm({ ...form, op: (e.target as HTMLSelectElement).value })}>{(form.type === 'threshold' ? ['above', 'below'] : ['rise', 'fall']).map((o) => <option key={o}>{o}</option>)}</select></label>
-        {field('value', form.type === 'threshold' ? 'Value' : 'By at least', { inputMode: 'decimal' })}
-        {field('forDuration', form.type === 'threshold' ? 'For' : 'Within')}
-        {form.type === 'threshold' && field('clear', 'Clears past (hysteresis)', { inputMode: 'decimal' })}
-      </div>
-      <label>Recipients, one per line: <code>email a@lab.org</code>, <code>webhook https://…</code>, <code>slack https://…</code>, <code>ntfy https://…</code>
-        <textarea data-testid="rule-recipients" rows={3} value={form.recipients} onInput={(e) => setForm({ ...form, recipients: (e.target as HTMLTextAreaElement).value })} />
-      </label>
-      {field('repeat', 'Repeat every (while firing, not acknowledged)')}
-      {problem && <p class="form-error" role="alert">{problem}</p>}
-      {preview && <PreviewBars channels={preview} />}
-      <div class="auth-row"><button type="submit" data-testid="rule-save">Save rule</button>{saved && <span role="status">{saved}</span>}</div>
-    </form>
+    <Section title="New rule" testid="rule-editor-section">
+      <form class="form-stack" data-testid="rule-editor" id="new-rule" onSubmit={submit} noValidate>
+        <FieldRow>
+          <TextField label="Name" value={form.name} onValue={(v) => set('name', v)} placeholder="Vaccine fridge too warm" data-testid="rule-name" maxLength={120} />
+          <SelectField label="Severity" width="narrow" value={form.severity} options={SEVERITIES} onValue={(v) => set('severity', v)} data-testid="rule-severity" />
+        </FieldRow>
+        <fieldset class="fieldset">
+          <legend>Applies to</legend>
+          <FieldRow>
+            <NodePicker label="Node" value={form.node} onValue={(v) => set('node', v)} emptyLabel="Any node" testid="rule-node" />
+            <ChannelKeyPicker label="Channel" node={form.node} value={form.channel} onValue={(v) => set('channel', v)} emptyLabel="Any channel" testid="rule-channel" error={targetError} />
+            <LabelPicker label="or label" value={form.label} onValue={(v) => set('label', v)} placeholder="e.g. freezer" hint="every channel with this label" testid="rule-label" />
+            <TagPicker label="or node tag" tags={tags} value={form.tag} onValue={(v) => set('tag', v)} placeholder="e.g. cold-chain" hint="every node with this tag" testid="rule-tag" />
+          </FieldRow>
+        </fieldset>
+        <fieldset class="fieldset">
+          <legend>Condition</legend>
+          <FieldRow>
+            <SelectField
+              label="Type"
+              width="auto"
+              value={form.type}
+              options={[
+                { value: 'threshold', label: 'Threshold' },
+                { value: 'rate', label: 'Rate of change' },
+              ]}
+              onValue={(type) => setForm((f) => ({ ...f, type, op: type === 'threshold' ? 'above' : 'rise' }))}
+              data-testid="rule-type"
+            />
+            <SelectField
+              label="Direction"
+              width="auto"
+              value={form.op}
+              options={threshold ? [{ value: 'above', label: 'above' }, { value: 'below', label: 'below' }] : [{ value: 'rise', label: 'rises' }, { value: 'fall', label: 'falls' }]}
+              onValue={(v) => set('op', v)}
+              data-testid="rule-op"
+            />
+            <TextField label={threshold ? 'Value' : 'By at least'} width="narrow" inputMode="decimal" value={form.value} onValue={(v) => set('value', v)} error={valueError} hint="in the channel’s unit" data-testid="rule-value" />
+            <TextField label={threshold ? 'For' : 'Within'} width="narrow" value={form.forDuration} onValue={(v) => set('forDuration', v)} hint="e.g. 10m, 1h" data-testid="rule-forDuration" />
+            {threshold && <TextField label="Clears past" width="narrow" inputMode="decimal" value={form.clear} onValue={(v) => set('clear', v)} error={clearError} hint="hysteresis; optional" data-testid="rule-clear" />}
+          </FieldRow>
+        </fieldset>
+        <TextAreaField
+          label="Recipients"
+          rows={3}
+          value={form.recipients}
+          onValue={(v) => set('recipients', v)}
+          error={recipientsError}
+          placeholder={'email oncall@lab.org\nwebhook https://hooks.example/ma'}
+          hint={
+            <>
+              One per line, starting with <code>email</code>, <code>webhook</code>, <code>slack</code>, <code>mattermost</code>, <code>discord</code> or <code>ntfy</code>, then the address or URL.
+            </>
+          }
+          data-testid="rule-recipients"
+        />
+        <FieldRow>
+          <TextField label="Repeat every" width="narrow" value={form.repeat} onValue={(v) => set('repeat', v)} hint="e.g. 30m; empty: once" data-testid="rule-repeat" />
+        </FieldRow>
+        {problem && <FormError>{problem}</FormError>}
+        {preview && <PreviewBars channels={preview} />}
+        <div class="form-actions">
+          <Button type="submit" variant="primary" busy={busy} data-testid="rule-save">
+            Save rule
+          </Button>
+        </div>
+      </form>
+    </Section>
   );
 }

@@ -8,7 +8,9 @@ import { ChannelTable } from '../components/channel-table';
 import { ConnectionHistory } from '../components/connection-history';
 import { LiveChart } from '../components/live-chart';
 import { TunnelStatus } from '../components/tunnel-status';
-import { HealthRow } from '../components/node-card';
+import { AlertBanner, HealthRow } from '../components/node-card';
+import { useFeatures } from '../state/features';
+import { useFiringAlerts } from '../state/firing-alerts';
 import { formatAgo, formatCount, formatDateTime } from '../lib/format';
 import { SYSTEM_KEYS, formatDuration, healthItems, isSystemChannel, nodeProblems } from '../lib/node-health';
 import { Link } from '../lib/router';
@@ -39,6 +41,7 @@ export function NodePage({ params }: PageProps) {
   const channels = useMemo(() => dashboard.channels.filter((c) => c.node === name).sort(byKindThenLabel), [dashboard.channels, name]);
   const [healthWindow, setHealthWindow] = useState<ChartWindow>(relative(TIME_RANGES[2]!));
   const colors = useMemo(() => assignColors(dashboard.channels.map((c) => c.id)), [dashboard.channels]);
+  const firing = useFiringAlerts(useFeatures().alerts).byNode.get(name) ?? [];
 
   const healthChannels = HEALTH_CHART_KEYS.map((k) => channels.find((c) => c.key === k)).filter((c): c is ChannelSummary => c !== undefined);
   const healthKey = healthChannels.map((c) => `${c.id}:${c.label}`).join(',');
@@ -69,7 +72,7 @@ export function NodePage({ params }: PageProps) {
       <nav class="breadcrumb" aria-label="Breadcrumb">
         <Link href="/">Overview</Link> <span aria-hidden="true">/</span> <span>{node.display_name}</span>
       </nav>
-      <header class="page-header node-header" data-testid="node-page" data-node={node.name} data-online={String(node.online)}>
+      <header class="page-header node-header" data-testid="node-page" data-node={node.name} data-online={String(node.online)} data-alert={firing.length > 0 ? 'firing' : 'none'}>
         <h1>{node.display_name}</h1>
         <span class={`badge ${node.online ? 'badge--online' : 'badge--offline'}`} data-testid="node-status">
           <span class="badge__dot" aria-hidden="true" />
@@ -84,6 +87,8 @@ export function NodePage({ params }: PageProps) {
           </Link>
         )}
       </header>
+
+      <AlertBanner alerts={firing} variant="page" />
 
       {problems.length > 0 && (
         <ul class="problems problems--page" aria-label="Problems">

@@ -5,6 +5,10 @@ import { assignColors } from '../chart/palette';
 import { Link } from '../lib/router';
 import { useNow } from '../lib/use-now';
 import { useDashboard, useServices } from '../state/services';
+import { useFeatures } from '../state/features';
+import { useFiringAlerts } from '../state/firing-alerts';
+import { PageHeader } from '../components/ui/page-header';
+import { plural } from '../lib/format';
 
 /** Sensors first, then actuators; each in label order. */
 export function byKindThenLabel(a: ChannelSummary, b: ChannelSummary): number {
@@ -31,24 +35,36 @@ export function OverviewPage() {
   }, [channels]);
   const colors = useMemo(() => assignColors(channels.map((c) => c.id)), [channels]);
 
+  const firing = useFiringAlerts(useFeatures().alerts);
   const online = nodes.filter((n) => n.online).length;
   const offline = nodes.length - online;
 
   return (
     <>
-      <header class="page-header">
-        <h1>Overview</h1>
-        {dashboard.status === 'ready' && (
-          <p class="page-header__summary" data-testid="overview-summary">
-            {nodes.length} node{nodes.length === 1 ? '' : 's'} · {online} online
-            {offline > 0 && <span class="page-header__alert"> · {offline} offline</span>} · {channels.length} channel
-            {channels.length === 1 ? '' : 's'}
-          </p>
-        )}
-        <Link href="/charts" class="button button--ghost page-header__action">
-          Open charts
-        </Link>
-      </header>
+      <PageHeader
+        title="Overview"
+        summary={
+          dashboard.status === 'ready' ? (
+            <span data-testid="overview-summary">
+              {plural(nodes.length, 'node')} · {online} online
+              {offline > 0 && <span class="page-header__alert"> · {offline} offline</span>} · {plural(channels.length, 'channel')}
+              {firing.alerts.length > 0 && (
+                <>
+                  {' · '}
+                  <Link href="/alerts" class="page-header__alert" data-testid="overview-firing">
+                    {plural(firing.alerts.length, 'alert')} firing
+                  </Link>
+                </>
+              )}
+            </span>
+          ) : undefined
+        }
+        actions={
+          <Link href="/charts" class="button button--ghost">
+            Open charts
+          </Link>
+        }
+      />
 
       {dashboard.error !== null && (
         <div class="notice notice--error" role="alert">
@@ -88,6 +104,7 @@ export function OverviewPage() {
                 now={now}
                 serverNow={() => store.serverNow()}
                 colors={colors}
+                alerts={firing.byNode.get(node.name) ?? []}
               />
             ))}
           </div>

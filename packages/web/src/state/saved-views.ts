@@ -1,7 +1,12 @@
 /**
- * Named chart views (channels + window, i.e. a `/charts?…` query) kept in this browser's localStorage. The URL
- * is the shareable form; user-owned views on the server come with user accounts.
+ * Named chart views (channels + window, i.e. a `/charts?…` query), kept on the server per user
+ * (`/api/v1/me/views`). Views an older dashboard kept in this browser's localStorage are imported once
+ * (the server remembers it did) and then removed from the browser. The bootstrap token has no account,
+ * so for it views stay in localStorage as before.
  */
+import { api } from '../auth/session';
+import { currentPreferences } from './preferences';
+
 const KEY = 'ma.savedViews';
 
 export interface SavedView {
@@ -33,4 +38,60 @@ export function saveViews(views: readonly SavedView[], storage: Pick<Storage, 's
   } catch {
     // storage full or disabled: the view still lives in the URL
   }
+}
+
+/** Where views live for this login: the server (a user) or this browser (the bootstrap token). */
+export interface ViewsBackend {
+  list(): Promise<SavedView[]>;
+  save(view: SavedView): Promise<SavedView[]>;
+  remove(name: string): Promise<SavedView[]>;
+}
+
+const localBackend: ViewsBackend = {
+  list: () => Promise.resolve(loadViews()),
+  save: (view) => {
+    const next = withView(loadViews(), view);
+    saveViews(next);
+    return Promise.resolve(next);
+  },
+  remove: (name) => {
+    const next = loadViews().filter((v) => v.name !== name);
+    saveViews(next);
+    return Promise.resolve(next);
+  },
+};
+
+const serverList = () => api<{ views: SavedView[] }>('GET', '/me/views').then((r) => r.views.map((v) => ({ name: v.name, query: v.query })));
+
+let imported: Promise<void> | null = null;
+/** Moves this browser's old local views to the server, once; they leave the browser only once the server has them. */
+function importLocalOnce(): Promise<void> {
+  imported ??= (async () => {
+    const local = loadViews().filter((v) => v.name.trim() !== '' && v.name.length <= 60 && /^[A-Za-z0-9_=&,.%:+-]*$/.test(v.query));
+    if (local.length === 0 || currentPreferences().views_imported_at !== null) return;
+    await api('POST', '/me/views/import', { views: local });
+    localStorage.removeItem(KEY);
+  })().catch(() => {
+    imported = null; // try again next time; nothing was removed
+  });
+  return imported;
+}
+
+const serverBackend: ViewsBackend = {
+  list: async () => {
+    await importLocalOnce();
+    return serverList();
+  },
+  save: async (view) => {
+    await api('PUT', `/me/views/${encodeURIComponent(view.name)}`, { query: view.query });
+    return serverList();
+  },
+  remove: async (name) => {
+    await api('DELETE', `/me/views/${encodeURIComponent(name)}`);
+    return serverList();
+  },
+};
+
+export function viewsBackend(): ViewsBackend {
+  return currentPreferences().stored ? serverBackend : localBackend;
 }
