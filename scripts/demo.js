@@ -123,7 +123,7 @@ const agentConfigs = nodes.map((n) => {
 
 const server = run('server', serverBin, ['serve', '--config', serverConfig]);
 await new Promise((resolve, reject) => {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   const poll = async () => {
     try {
       const res = await fetch(`http://127.0.0.1:${httpPort}/healthz`);

@@ -34,6 +34,14 @@ describe('the first commands on an empty server', () => {
     expect(r.stdout).toMatch(expected);
   });
 
+  it('ma grant list of a user without grants says how to add one; ma tunnel list says how tunnels appear', async () => {
+    expect((await ma('user', 'add', 'alice')).code).toBe(0);
+    const grants = await ma('grant', 'list', 'alice');
+    expect(grants).toMatchObject({ code: 0, stdout: 'alice has no grants: add one with `ma grant add alice <node | tag:<tag>> view --reason ...`\n' });
+    const tunnels = await ma('tunnel', 'list');
+    expect(tunnels).toMatchObject({ code: 0, stdout: expect.stringMatching(/^no tunnels yet: a node gets one when its agent registers a tunnel key/) });
+  });
+
   it('ma token list with the bootstrap token names the --all flag', async () => {
     const r = await ma('token', 'list');
     expect(r.code).toBe(1);

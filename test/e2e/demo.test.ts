@@ -35,13 +35,14 @@ describe('npm run demo, on a clean start', () => {
     demo.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
     demo.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     exited = new Promise((resolve) => demo.once('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 60_000;
+    // Generous: on a loaded machine the first start (migrations, two agents) takes a while.
+    const deadline = Date.now() + 150_000;
     // Running, and both simulated nodes connected (their start-up would print any warning too).
     while (!(stdout.includes('demo is running') && /\[lab-fridge\].*connected/.test(stdout) && /\[cold-room\].*connected/.test(stdout))) {
       if (demo.exitCode !== null || Date.now() > deadline) throw new Error(`the demo did not start:\n${stdout}\n${stderr}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     if (demo && demo.exitCode === null) demo.kill('SIGINT');
