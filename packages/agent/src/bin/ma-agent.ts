@@ -141,11 +141,11 @@ async function main(argv: string[]): Promise<number> {
   const agent = await startAgent(loaded, teeLog, { logRing });
   const shutdown = (signal: string) => {
     log.info({ signal, stop_timeout_ms: loaded.config.stop_timeout }, 'stopping');
-    // The stop bounds itself; this is the backstop should something still hang (a disk that
-    // blocks): what memory holds is counted as dropped, synchronously, and the process exits.
+    // The stop bounds every step but the outbox's own writes; if it still has not ended, the
+    // disk itself hangs, so this touches it no more and exits. Readings that were only in memory
+    // are counted as dropped at the next start (the outbox recorded them before accepting them).
     const backstop = setTimeout(() => {
-      log.error({ stop_timeout_ms: loaded.config.stop_timeout }, 'stop did not finish in time; exiting now');
-      agent.abandon();
+      log.error({ stop_timeout_ms: loaded.config.stop_timeout }, 'stop did not finish in time (the disk does not respond); exiting now');
       process.exit(1);
     }, loaded.config.stop_timeout + 2000);
     backstop.unref();

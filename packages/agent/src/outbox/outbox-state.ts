@@ -32,7 +32,7 @@ import { closeSync, fdatasyncSync, writeSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { errnoCode, readTextIfExists, unlinkIfExists, writeFileAtomic } from './durable-file.js';
+import { errnoCode, isDiskFull, readTextIfExists, unlinkIfExists, writeFileAtomic } from './durable-file.js';
 
 export interface OutboxState {
   ackedSeq: number;
@@ -154,6 +154,13 @@ function encodeSlot(gen: number, s: OutboxState): Buffer {
   return slot;
 }
 
+async function removeLegacyFiles(dir: string): Promise<void> {
+  for (const path of [legacyAckedPath(dir), legacyStatePath(dir)]) {
+    await unlinkIfExists(path);
+    await unlinkIfExists(`${path}.tmp`);
+  }
+}
+
 /**
  * The open state file of a running outbox. Every write goes to the older slot, in place, and is
  * fdatasync'd before it resolves. The file is created (preallocated, atomically) by `open` while
@@ -171,7 +178,16 @@ export class StateFile {
     if (loaded.source !== 'state') {
       const file = Buffer.alloc(STATE_FILE_BYTES);
       encodeSlot(1, loaded.state).copy(file, 0);
-      await writeFileAtomic(path, file);
+      try {
+        await writeFileAtomic(path, file);
+      } catch (e) {
+        if (loaded.source !== 'legacy' || !isDiskFull(e)) throw e;
+        // Upgrading on a full disk: the old files' blocks are the space we need. Their values
+        // are in `loaded`; a crash before the new file is written costs a resend (the server
+        // deduplicates) and the old dropped count, not the ability to start.
+        await removeLegacyFiles(dir);
+        await writeFileAtomic(path, file);
+      }
     }
     const fh = await open(path, 'r+');
     const size = (await fh.stat()).size;
@@ -183,12 +199,7 @@ export class StateFile {
     }
     const file = new StateFile(fh, Math.max(loaded.gen, 1));
     if (loaded.source === 'state' && loaded.invalid) await file.write(loaded.state);
-    if (loaded.source === 'legacy') {
-      await unlinkIfExists(legacyAckedPath(dir));
-      await unlinkIfExists(legacyStatePath(dir));
-      await unlinkIfExists(`${legacyAckedPath(dir)}.tmp`);
-      await unlinkIfExists(`${legacyStatePath(dir)}.tmp`);
-    }
+    if (loaded.source === 'legacy') await removeLegacyFiles(dir);
     return file;
   }
 

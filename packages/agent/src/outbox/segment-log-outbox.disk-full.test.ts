@@ -1,4 +1,4 @@
-import { cp, open as openFile, readdir, rm, stat, statfs } from 'node:fs/promises';
+import { cp, open as openFile, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mountSmallDisk, type SmallDisk } from '../../../../test/support/tmpfs.js';
@@ -215,6 +215,22 @@ describe('segment-log outbox on a full disk', () => {
     await drain(outbox);
     expect(outbox.stats()).toMatchObject({ ackedSeq: durable, pending: 0, bytes: 0 });
     expect(await freeBytes()).toBeGreaterThan(128 * 1024);
+  });
+
+  it('takes over an outbox of an earlier version on a completely full disk', async () => {
+    let outbox = await openOutbox({ retainAcked: true });
+    const durable = await fillDisk(outbox);
+    await drain(outbox, 1000);
+    await closeOutbox(outbox);
+    // As an earlier version left it: the cursor in `acked`, the counter in `state.json`.
+    await rm(join(dir, 'state'));
+    await writeFile(join(dir, 'acked'), '1000\n');
+    await writeFile(join(dir, 'state.json'), JSON.stringify({ dropped: 5, dropped_through_seq: 0 }));
+    await takeEveryByteLeft();
+    outbox = await openOutbox({ retainAcked: true });
+    expect(outbox.stats()).toMatchObject({ ackedSeq: 1000, dropped: 5 });
+    expect(outbox.stats().pending).toBeGreaterThanOrEqual(durable - 1000);
+    expect((await readOutboxState(dir)).state).toMatchObject({ ackedSeq: 1000, dropped: 5 });
   });
 
   it('abandon() counts what memory holds synchronously, and the next start does not count it again', async () => {
