@@ -52,6 +52,7 @@ describe('format', () => {
     expect(formatTime(t)).toBe('14:05');
     expect(formatDateTime(t)).toBe('2 Dec 2026, 14:05');
     setDisplayPrefs({ timeZone: 'America/New_York', hourCycle: 'h12', temperatureUnit: 'C' });
-    expect(formatTime(t).toLowerCase()).toBe('09:05 am');
+    expect(formatTime(t).toLowerCase()).toBe('9:05 am');
+    expect(formatDateTime(t).toLowerCase()).toBe('2 dec 2026, 9:05 am');
   });
 });

@@ -142,12 +142,12 @@ function dateFormat(key: string, options: Intl.DateTimeFormatOptions): Intl.Date
 
 /** `2 Dec 2026, 14:05` (or `2:05 pm`) in the user's zone and clock. */
 export function formatDateTime(ms: number): string {
-  return dateFormat('datetime', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(ms);
+  return dateFormat('datetime', { day: 'numeric', month: 'short', year: 'numeric', hour: uses12HourClock() ? 'numeric' : '2-digit', minute: '2-digit' }).format(ms);
 }
 
-/** `14:05` (or `02:05 pm`), for axes and today's events. */
+/** `14:05` (or `2:05 pm`), for axes and today's events. */
 export function formatTime(ms: number): string {
-  return dateFormat('time', { hour: '2-digit', minute: '2-digit' }).format(ms);
+  return dateFormat('time', { hour: uses12HourClock() ? 'numeric' : '2-digit', minute: '2-digit' }).format(ms);
 }
 
 /** `2 Dec`, for axes spanning days. */

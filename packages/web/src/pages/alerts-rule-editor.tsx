@@ -215,7 +215,7 @@ export function RuleEditor({ onSaved, tags = [] }: { onSaved: (name: string) => 
           data-testid="rule-recipients"
         />
         <FieldRow>
-          <TextField label="Repeat every" width="narrow" value={form.repeat} onValue={(v) => set('repeat', v)} hint="e.g. 30m; empty: once" data-testid="rule-repeat" />
+          <TextField label="Remind every" width="narrow" value={form.repeat} onValue={(v) => set('repeat', v)} placeholder="30m" hint="until acknowledged" data-testid="rule-repeat" />
         </FieldRow>
         {problem && <FormError>{problem}</FormError>}
         {preview && <PreviewBars channels={preview} />}

@@ -82,6 +82,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HttpContext): void
     async (req) => {
       await ctx.requireAdmin(req);
       const u = await userNamed(req.params.user);
+      // Locking oneself out is never what an admin means; another admin can do it if it must be done.
+      if (req.body.disabled === true && ctx.principal(req).user?.id === u.id) throw new MaError(ErrorCode.Conflict, 'you cannot disable your own account; another admin can');
       if ((req.body.role === 'member' && u.role === 'admin') || req.body.disabled === true) await keepOneAdmin(u, req.body.disabled ? 'disable' : 'demote');
       const updated = (await auth.users.update(u.id, { ...(req.body.role ? { role: req.body.role } : {}), ...(req.body.disabled !== undefined ? { disabled: req.body.disabled } : {}) }))!;
       if (req.body.disabled) await auth.sessions.deleteForUser(u.id);
