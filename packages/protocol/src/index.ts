@@ -4,3 +4,6 @@ export * from './errors.js';
 export * from './config-validation.js';
 export * from './api.js';
 export * from './dashboard-api.js';
+export * from './equipment.js';
+export * from './equipment-events.js';
+export * from './allow-list.js';
