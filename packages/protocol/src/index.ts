@@ -7,3 +7,4 @@ export * from './dashboard-api.js';
 export * from './equipment.js';
 export * from './equipment-events.js';
 export * from './allow-list.js';
+export * from './equipment-api.js';

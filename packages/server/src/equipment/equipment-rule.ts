@@ -1,4 +1,4 @@
-import { durationSchema } from '@ma/protocol';
+import { durationSchema, sessionModelSchema } from '@ma/protocol';
 import { z } from 'zod';
 
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'a time of day "HH:MM" (00:00 to 24:00)');
@@ -23,24 +23,6 @@ export const scheduleWindowSchema = z
     groups: z.array(z.string().min(1)).default([]),
   })
   .strict();
-
-/**
- * How a session runs once a card is accepted: the protocol's session model (sent to the node
- * with each decision and in its allow-list), so server and node mean the same thing.
- */
-export const sessionModelSchema = z.discriminatedUnion('model', [
-  z.object({ model: z.literal('toggle') }).strict(),
-  z.object({ model: z.literal('while_present'), grace_ms: z.number().int().positive().max(60_000).default(1500) }).strict(),
-  z
-    .object({
-      model: z.literal('timed'),
-      minutes: z.number().positive().max(24 * 60),
-      idle_below_w: z.number().nonnegative().optional(),
-      idle_minutes: z.number().positive().max(24 * 60).optional(),
-      coast_down_s: z.number().nonnegative().max(3600).default(0),
-    })
-    .strict(),
-]);
 
 /**
  * An equipment's rule. `access` says who may use it: people in `groups`, named `people`, or
@@ -70,6 +52,7 @@ export const equipmentRuleSchema = z
       })
       .strict()
       .optional(),
+    /** The protocol's session model, sent to the node with each decision and in its allow-list. */
     session: sessionModelSchema.default({ model: 'toggle' }),
     fail_secure: z.boolean().default(true),
     entry_ttl: durationSchema('24h'),
