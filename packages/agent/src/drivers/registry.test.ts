@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { drivers, getDriver } from './registry.js';
 
 describe('driver registry', () => {
-  it('knows ds18b20, system and simulated, each under its own id', () => {
-    expect(Object.keys(drivers).sort()).toEqual(['ds18b20', 'simulated', 'system']);
+  it('knows the sensor drivers and the actuator drivers, each under its own id', () => {
+    expect(Object.keys(drivers).sort()).toEqual(['command', 'ds18b20', 'gpio', 'shelly', 'simulated', 'system', 'tasmota']);
     for (const [id, d] of Object.entries(drivers)) expect(d.id).toBe(id);
   });
 
@@ -16,7 +16,7 @@ describe('driver registry', () => {
       err = e;
     }
     expect(isMaError(err) && err.code).toBe(ErrorCode.ConfigInvalid);
-    expect(String(err)).toContain('known drivers: ds18b20, simulated, system');
+    expect(String(err)).toContain('known drivers: command, ds18b20, gpio, shelly, simulated, system, tasmota');
     expect(() => getDriver('toString')).toThrowError(/unknown driver/);
   });
 });
