@@ -163,6 +163,15 @@ export function registerEquipmentRoutes(app: FastifyInstance, ctx: HttpContext, 
     },
   );
 
+  app.get(
+    '/api/v1/access/allow-list-key',
+    { schema: doc({ summary: 'The public key nodes pin to verify their allow-lists (allow_list.public_key in agent.yaml)', tags: ['equipment'], response: { 200: { type: 'object', properties: { public_key_pem: { type: 'string' }, key_id: { type: 'string' } } } } }) },
+    async (req) => {
+      ctx.principal(req);
+      return { public_key_pem: s.keys.publicKeyPem, key_id: s.keys.keyId };
+    },
+  );
+
   app.get<{ Params: { equipment: string } }>(
     '/api/v1/equipment/:equipment/reach',
     { schema: doc({ summary: "How many of the equipment's nodes hold its current allow-list (revocation reach)", tags: ['equipment'], params: equipmentParam, response: { 200: anyObject, '4xx': errorSchema } }) },
