@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAllowList, cardHash } from '@ma/protocol/signing';
 import type { AllowListBody, Command } from '@ma/protocol';
 import { bearer, request } from '../support/login.js';
-import { addNode, eventually, startServerProcess, tempDir, type ServerHandle } from '../support/processes.js';
+import { addNode, CLI_BIN, eventually, runToEnd, startServerProcess, tempDir, TEST_ADMIN_TOKEN, type ServerHandle } from '../support/processes.js';
 
 /**
  * The server side of equipment against a real server process, with the node played at its
@@ -143,6 +143,16 @@ describe('equipment on the server', () => {
     expect(audit).toMatchObject({ actor: 'bootstrap', reason: 'warm up the tube', outcome: 'ok', detail: { state: 'on' } });
   });
 
+  it('switches from the CLI: `ma switch <node> <actuator> on|off --reason`', async () => {
+    const r = await runToEnd(process.execPath, [CLI_BIN, '--server', server.url, '--token', TEST_ADMIN_TOKEN, 'switch', 'shop', 'laser_plug', 'off', '--reason', 'done for the day']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^shop\/laser_plug: off \(applied, \d+ ms\)\n$/);
+    expect(sent.cmds.findLast((c) => c.kind === 'actuate')).toMatchObject({ value: 'off', reason: 'done for the day' });
+    const bad = await runToEnd(process.execPath, [CLI_BIN, '--server', server.url, '--token', TEST_ADMIN_TOKEN, 'switch', 'shop', 'laser_plug', 'up', '--reason', 'x']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('expected on or off');
+  });
+
   it('refuses a bad value and an unknown actuator with a 400 naming them', async () => {
     const bad = await api<{ error: { message: string } }>('POST', '/api/v1/nodes/shop/actuators/laser_plug/switch', { value: 'maybe', reason: 'x' });
     expect(bad.status).toBe(400);
@@ -209,6 +219,9 @@ describe('equipment on the server', () => {
     expect(r.status).toBe(409);
     expect(r.json.error.message).toMatch(/node shop is offline \(last seen \d{4}-\d\d-\d\dT/);
     expect(sent.cmds.length).toBe(cmds);
+    const cli = await runToEnd(process.execPath, [CLI_BIN, '--server', server.url, '--token', TEST_ADMIN_TOKEN, 'switch', 'shop', 'laser_plug', 'on', '--reason', 'remote start']);
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toMatch(/409.*offline \(last seen/);
     const audit = (await api<{ entries: Array<{ outcome: string; reason: string }> }>('GET', '/api/v1/audit?action=actuator.switch')).json.entries[0]!;
     expect(audit).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('offline') });
     await status(sent.lists.at(-1)!.version);
