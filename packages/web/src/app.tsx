@@ -1,5 +1,6 @@
 import { useEffect } from 'preact/hooks';
 import { NavBar } from './components/nav-bar';
+import { ToastProvider } from './components/ui/toast';
 import { Link, useLocation } from './lib/router';
 import { matchRoute, navRoutes } from './pages/routes';
 import { useFeatures } from './state/features';
@@ -43,7 +44,9 @@ function Shell({ kiosk }: { kiosk: boolean }) {
 export function App({ services, kiosk }: { services: Services; kiosk: boolean }) {
   return (
     <ServicesContext.Provider value={services}>
-      <Shell kiosk={kiosk} />
+      <ToastProvider>
+        <Shell kiosk={kiosk} />
+      </ToastProvider>
     </ServicesContext.Provider>
   );
 }

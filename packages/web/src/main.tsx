@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import './styles.css';
+import './components/ui/ui.css';
 import { LiveClient } from './api/live';
 import { App } from './app';
 import { fetchMe, goToLogin, installCsrfFetch } from './auth/session';

@@ -7,6 +7,8 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerEnrollmentRoutes } from './routes/enrollment.js';
 import { registerTokenRoutes } from './routes/tokens.js';
+import { registerPreferenceRoutes } from './routes/preferences.js';
+import { PreferencesStore } from '../preferences/preferences-store.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerNodeLogRoutes } from './routes/node-logs.js';
 import { registerNodeStatusRoutes } from './routes/node-status.js';
@@ -76,6 +78,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerAuthRoutes(app, ctx);
   registerUserRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
+  registerPreferenceRoutes(app, ctx, new PreferencesStore(deps.store));
   registerAuditRoutes(app, ctx);
   registerEnrollmentRoutes(app, ctx);
   registerAlertRuleRoutes(app, ctx);

@@ -3,6 +3,7 @@ import { ErrorCode, MaError } from '@ma/protocol';
 import { alertsMigration } from '../alerts/alerts-migration.js';
 import { equipmentMigration } from '../equipment/equipment-migration.js';
 import { authMigration } from '../auth/auth-migration.js';
+import { preferencesMigration } from '../preferences/preferences-migration.js';
 import type { SqlDialectName } from './dialect.js';
 import { dialectColumns } from './dialect-columns.js';
 import { tunnelsMigration, userSshKeysMigration } from './tunnels-store.js';
@@ -123,6 +124,8 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
     '0006_tunnels_user_ssh_keys': userSshKeysMigration(dialect),
     // Alert rules, alerts, silences and the notification delivery log (issue #6): see alerts/alerts-migration.ts.
     '0005_alerts_rules_alerts_silences_notifications': alertsMigration(dialect),
+    // Per-user dashboard preferences and saved chart views (issue #13): see preferences/preferences-migration.ts.
+    '0010_preferences_saved_views': preferencesMigration(dialect),
     // Equipment, people, cards, trainings, lock-outs, sessions, allow-lists (issue #14): see equipment/equipment-migration.ts.
     '0020_equipment_access': equipmentMigration(dialect),
   };
