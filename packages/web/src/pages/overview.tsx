@@ -5,6 +5,7 @@ import { assignColors } from '../chart/palette';
 import { Link } from '../lib/router';
 import { useNow } from '../lib/use-now';
 import { useDashboard, useServices } from '../state/services';
+import { EquipmentStrip } from './equipment';
 
 /** Sensors first, then actuators; each in label order. */
 export function byKindThenLabel(a: ChannelSummary, b: ChannelSummary): number {
@@ -93,6 +94,7 @@ export function OverviewPage() {
           </div>
         )}
       </section>
+      <EquipmentStrip />
     </>
   );
 }
