@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ConfigError, ErrorCode, MaError, validateConfig, type ConfigProblem } from '@ma/protocol';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { getDriver } from '../drivers/registry.js';
+import { equipmentConfigProblems } from './equipment-config-check.js';
 import { agentConfigSchema, type AgentConfig } from './schema.js';
 
 export interface DriverSection {
@@ -20,6 +21,8 @@ export interface LoadedAgentConfig {
   file: string;
   /** Absolute data directory. */
   dataDir: string;
+  /** The server's allow-list public key (PEM), when configured. */
+  allowListKey?: string;
 }
 
 const ENV_OVERRIDES: Record<string, (raw: Record<string, unknown>, v: string) => void> = {
@@ -81,6 +84,7 @@ export function parseAgentConfig(text: string, file: string, env: NodeJS.Process
       for (const p of e.problems) problems.push({ ...p, key: p.key === '(top level)' ? key : `${key}.${p.key}` });
     }
   });
+  if (config) problems.push(...equipmentConfigProblems(config, drivers));
   if (problems.length > 0 || !config) {
     const lines = problems.map((p) => `  ${file}: ${p.key}: got ${p.value === undefined ? '(missing)' : JSON.stringify(p.value)}, expected ${p.expected}`);
     throw new ConfigError(`invalid config in ${file} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, problems);
@@ -107,5 +111,15 @@ export async function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = pro
       throw new MaError(ErrorCode.ConfigInvalid, `${abs}: server.credential_file: cannot read ${credFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
     }
   }
-  return { ...parsed, credential: credential ?? '' };
+  const access = parsed.config.access;
+  let allowListKey = access.allow_list_key;
+  if (allowListKey === undefined && access.allow_list_key_file) {
+    const keyFile = path.resolve(path.dirname(abs), access.allow_list_key_file);
+    try {
+      allowListKey = await readFile(keyFile, 'utf8');
+    } catch (e) {
+      throw new MaError(ErrorCode.ConfigInvalid, `${abs}: access.allow_list_key_file: cannot read ${keyFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
+    }
+  }
+  return { ...parsed, credential: credential ?? '', ...(allowListKey !== undefined ? { allowListKey } : {}) };
 }
