@@ -121,7 +121,7 @@ export class EquipmentService {
     await this.deps.audit({ actor, ip, action: 'equipment.lockout.set', target: `equipment:${eq.name}`, outcome: 'ok', reason, detail: { mode } });
     await this.commands.pushLockout(eq, row, actor, reason);
     await this.access.changed();
-    this.deps.live.publish({ type: 'equipment', node: '', event: { kind: 'lockout', equipment: eq.name, lockout: row } });
+    for (const n of new Set(eq.actuators.map((a) => a.node))) this.deps.live.publish({ type: 'equipment', node: n, event: { kind: 'lockout', equipment: eq.name, lockout: row } });
     return row;
   }
 
@@ -131,7 +131,7 @@ export class EquipmentService {
     await this.deps.audit({ actor, ip, action: 'equipment.lockout.clear', target: `equipment:${eq.name}`, outcome: 'ok', reason, detail: { mode: row.mode, set_by: row.set_by, set_reason: row.reason } });
     await this.commands.pushLockout(eq, undefined, actor, reason);
     await this.access.changed();
-    this.deps.live.publish({ type: 'equipment', node: '', event: { kind: 'lockout', equipment: eq.name, lockout: null } });
+    for (const n of new Set(eq.actuators.map((a) => a.node))) this.deps.live.publish({ type: 'equipment', node: n, event: { kind: 'lockout', equipment: eq.name, lockout: null } });
     return row;
   }
 }
