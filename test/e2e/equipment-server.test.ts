@@ -2,7 +2,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAllowList, cardHash } from '@ma/protocol/signing';
 import type { AllowListBody, Command } from '@ma/protocol';
-import { bearer, request } from '../support/login.js';
+import WebSocket from 'ws';
+import { bearer, createUser, login, request } from '../support/login.js';
 import { addNode, CLI_BIN, eventually, runToEnd, startServerProcess, tempDir, TEST_ADMIN_TOKEN, type ServerHandle } from '../support/processes.js';
 
 /**
@@ -124,6 +125,32 @@ describe('equipment on the server', () => {
       ['ok', 'trained', 'Ada', ADA_CARD.slice(-4)],
     ]);
     expect(JSON.stringify(audit)).not.toContain(ADA_CARD);
+  });
+
+  it('streams decisions live only to those who may view the node, with names only for its admins', async () => {
+    for (const name of ['watcher', 'keeper', 'stranger']) await createUser(server.url, name, 'a long enough passphrase');
+    const grant = (user: string, permission: string) => api('PUT', `/api/v1/users/${user}/grants`, { grants: [{ scope: 'node', target: 'shop', permission }], reason: 'test' });
+    expect((await grant('watcher', 'view')).status).toBe(200);
+    expect((await grant('keeper', 'admin')).status).toBe(200);
+    const feeds: Record<string, Array<{ type: string; event?: { kind: string; decision?: { person: string | null } } }>> = {};
+    const sockets: WebSocket[] = [];
+    for (const name of ['watcher', 'keeper', 'stranger']) {
+      const { cookie } = await login(server.url, name, 'a long enough passphrase');
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/live`, { headers: { cookie, origin: server.url } });
+      feeds[name] = [];
+      ws.on('message', (d) => feeds[name]!.push(JSON.parse(String(d)) as (typeof feeds)[string][number]));
+      await new Promise((r) => ws.once('open', r));
+      sockets.push(ws);
+    }
+    await eventually(async () => Object.values(feeds).every((f) => f.some((m) => m.type === 'hello')));
+    await scan(BOB_CARD);
+    const decision = (name: string) => feeds[name]!.find((m) => m.type === 'equipment' && m.event?.kind === 'decision')?.event?.decision;
+    await eventually(async () => decision('watcher') && decision('keeper'));
+    expect(decision('keeper')?.person).toBe('Bob');
+    expect(decision('watcher')?.person).toBeNull();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(feeds.stranger!.filter((m) => m.type === 'equipment')).toEqual([]);
+    for (const ws of sockets) ws.close();
   });
 
   it('logs an unknown card once per minute however often it is tapped', async () => {
