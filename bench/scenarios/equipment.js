@@ -9,7 +9,7 @@ import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { check, percentile, repeat, repoRoot, sleep, startBenchServer, wallMs, withTempDir } from '../lib.js';
-import { startShelly } from '../support/shelly.js';
+import { startShelly } from '../../scripts/shelly-sim.js';
 
 const AGENT_BIN = path.join(repoRoot, 'packages/agent/dist/bin/ma-agent.js');
 const CARDS = ['0004567811', '0004567822'];

@@ -1,4 +1,4 @@
-// A simulated Shelly Gen2 plug for the benchmarks (plain JS, as the bench runs without a TS
+// A simulated Shelly Gen2 plug for the demo and the benchmarks (plain JS, run without a TS
 // loader): `GET /rpc/Switch.Set?id=0&on=true|false` and `GET /rpc/Switch.GetStatus?id=0`, power
 // following the relay, and the wall-clock time of every Set, which is what the tap-to-relay
 // figures measure to. The tests' full simulator (digest auth, JSON-RPC) is test/fakes/shelly-device.ts.
