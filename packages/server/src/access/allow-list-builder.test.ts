@@ -4,7 +4,7 @@ import { buildAllowList, nextScheduleChange, type BuildEquipment, type BuildPers
 
 const NOON = Date.UTC(2026, 11, 2, 12, 0); // a Wednesday
 const H = 3_600_000;
-const eq = (over: Partial<BuildEquipment> & { rule?: EquipmentRuleInput } = {}): BuildEquipment => ({
+const eq = (over: Omit<Partial<BuildEquipment>, 'rule'> & { rule?: EquipmentRuleInput } = {}): BuildEquipment => ({
   id: 1,
   name: 'laser',
   locked_out: false,
