@@ -25,6 +25,9 @@ await build({
     // CommonJS dependencies bundled into ESM still call require() for node built-ins.
     js: "import { createRequire as __maCreateRequire } from 'node:module'; const require = __maCreateRequire(import.meta.url);",
   },
+  // serialport carries a native binding that cannot live inside one file; it is imported only
+  // on nodes with a serial card reader, from a node_modules beside the bundle (docs/equipment.md).
+  external: ['serialport'],
   logLevel: 'warning',
 });
 // esbuild keeps the entry's own `#!/usr/bin/env node`; swap in the one with V8 flags.

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { startShelly } from './shelly-sim.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const demoDir = path.resolve(process.env.MA_DEMO_DIR ?? path.join(root, '.demo'));
@@ -155,6 +156,41 @@ if (!session.res.ok) throw new Error(`demo: cannot log in as admin (delete .demo
 const readToken = await call('POST', '/tokens', { name: 'demo read-only', scope: 'read', expires_in_days: 30 }, { cookie: session.res.headers.get('set-cookie').split(';')[0], 'x-csrf-token': session.json.csrf_token });
 if (readToken.res.status !== 201) throw new Error(`demo: cannot create a read-only token: ${JSON.stringify(readToken.json)}`);
 
+// Equipment (issue #14): a workshop node with a simulated Shelly plug (an HTTP server speaking its
+// RPC, drawing 180 W while on) and a card reader fed through a FIFO; Ada is trained on the laser
+// cutter, Bob is not.
+const auth = { authorization: `Bearer ${adminToken}` };
+const plug = await startShelly({ loadW: 180 });
+// A tap is a line appended to this file; the line reader follows it (only lines added from now on).
+const readerFile = path.join(demoDir, 'workshop-taps');
+writeFileSync(readerFile, '', { flag: 'a' });
+const key = await call('GET', '/access/allow-list-key', undefined, auth);
+writeFileSync(path.join(demoDir, 'allow-list.pub'), key.json.public_key_pem);
+const workshopFile = path.join(demoDir, 'agent-workshop.yaml');
+writeFileSync(
+  workshopFile,
+  toYaml({
+    node: 'workshop',
+    server: { mqtt_url: `ws://127.0.0.1:${httpPort}/mqtt`, credential: credentialFor('workshop', 'Workshop') },
+    data_dir: './agent-workshop',
+    drivers: [{ driver: 'shelly', name: 'laser_plug', url: plug.url, power_interval: '2s' }],
+    actuators: { laser_plug: { max_on: '4h', idle_below_w: 20 } },
+    readers: { laser_reader: { type: 'line', command: ['tail', '-n', '0', '-F', readerFile], debounce: '500ms' } },
+    equipment: { laser: { actuators: ['laser_plug'], reader: 'laser_reader', session: { model: 'toggle' } } },
+    access: { allow_list_key_file: 'allow-list.pub' },
+  }),
+  { mode: 0o600 },
+);
+const CARDS = { Ada: '0004567811', Bob: '0004567822' };
+for (const [name, card] of Object.entries(CARDS)) {
+  await call('POST', '/people', { name, groups: ['members'] }, auth); // 409 on later runs: already there
+  const person = (await call('GET', '/people', undefined, auth)).json.people.find((p) => p.name === name);
+  if (person.cards.length === 0) await call('POST', `/people/${person.id}/cards`, { card_id: card }, auth);
+}
+await call('PUT', '/equipment/laser', { display_name: 'Laser cutter', actuators: [{ node: 'workshop', actuator: 'laser_plug', power_channel: 'laser_plug/power' }], trainers: ['Ada'], maintainers: ['Ada'], rule: { access: { groups: ['members'] } } }, auth);
+await call('PUT', '/equipment/laser/trainings/Ada', { expires_in_days: 365, reason: 'demo induction' }, auth);
+run('workshop', agentBin, ['run', '--config', workshopFile]);
+
 console.log(`
   Monitor Actuator demo is running.
 
@@ -171,5 +207,13 @@ console.log(`
                    mosquitto_pub -p ${mqttTcpPort} -u manual -P '<credential>' -q 1 -t ma/v1/manual/telemetry \\
                      -m '{"v":1,"readings":[{"seq":'$(date +%s)',"ch":"manual/probe","ts":'$(date +%s%3N)',"v":21.5}]}'
 
-  Two simulated nodes (lab-fridge, cold-room) report every 2 s. Press Ctrl-C to stop.
+  Two simulated nodes (lab-fridge, cold-room) report every 2 s.
+
+    Equipment:     the workshop node has a laser cutter on a simulated Shelly plug (${plug.url}).
+                   Tap a card on its reader:  echo ${CARDS.Ada} >> .demo/workshop-taps   (Ada, trained: toggles the plug)
+                                              echo ${CARDS.Bob} >> .demo/workshop-taps   (Bob, not trained: denied)
+                   Watch it on http://localhost:${httpPort}/equipment and /access/events; switch it with
+                   MA_TOKEN=${adminToken} node packages/cli/dist/bin/ma.js switch workshop laser_plug on --reason demo
+
+  Press Ctrl-C to stop.
 `);

@@ -95,7 +95,7 @@ export default {
           notes: [
             `${perRun} readings per run, one per publish every ${intervalMs} ms (QoS 1, MQTT over TCP, as an agent sends when idle), ${runs} run(s) after a warm-up; measured from just before \`publish\` to the browser's WebSocket message event. The path: broker, validation, SQLite transaction, live fan-out, WebSocket. Clock offset node↔browser removed (round trip of the best calibration ${clock.rtt.toFixed(2)} ms, so ±${(clock.rtt / 2).toFixed(2)} ms).`,
             'Self-checks: every reading arrives exactly once.',
-            'Rule breach to notification is measured by the `alerts` scenario (triggering reading to signed webhook). Not measured yet: card tap to relay (server path and cache path); RFID and relays do not exist yet, and the issue that builds them adds its scenario here.',
+            'Rule breach to notification is measured by the `alerts` scenario (triggering reading to signed webhook). Card tap to relay (server and allow-list paths) and the command round trip are measured by the `equipment` scenario.',
           ],
         };
       } finally {

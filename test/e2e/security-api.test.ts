@@ -49,6 +49,15 @@ describe('API security', () => {
       expect(g.status).toBe(200);
       sessions[name] = await login(server.url, name, PASSWORD);
     }
+    // Equipment (issue #14): one tool per node; viewer maintains alpha's, tagged trains on it.
+    const admin = (method: string, path: string, body: unknown) => request(`${server.url}${path}`, { method, headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await admin('POST', '/api/v1/people', { name: 'Vera', user: 'viewer' })).status).toBe(201);
+    expect((await admin('POST', '/api/v1/people', { name: 'Tom', user: 'tagged' })).status).toBe(201);
+    expect((await admin('POST', '/api/v1/people', { name: 'Pat' })).status).toBe(201);
+    for (const node of ['alpha', 'beta']) {
+      const r = await admin('PUT', `/api/v1/equipment/${node}_tool`, { actuators: [{ node, actuator: 'relay' }], maintainers: node === 'alpha' ? ['Vera'] : [], trainers: node === 'alpha' ? ['Tom'] : [] });
+      expect(r.status).toBe(200);
+    }
   });
   afterAll(async () => {
     if (process.env.MA_DEBUG_SERVER) console.log(server?.output().slice(-6000));
@@ -70,6 +79,9 @@ describe('API security', () => {
     for (const p of ['/api/v1/alerts', '/api/v1/alert-rules', '/api/v1/alert-silences', '/api/v1/alert-deliveries']) everyone.add(p);
     // Preferences and saved views (issue #13): each user's own.
     for (const p of ['/api/v1/me/preferences', '/api/v1/me/views', '/api/v1/node-tags']) everyone.add(p);
+    // Equipment (issue #14): lists filtered to equipment on nodes each user may view.
+    for (const p of ['/api/v1/equipment', '/api/v1/trainings', '/api/v1/usage', '/api/v1/usage.csv', '/api/v1/access/allow-list-key']) everyone.add(p);
+    adminOnly.add('/api/v1/people');
     const unclassified = new Set<string>();
     for (const [name, u] of Object.entries(users)) {
       for (const [path, ops] of gets) {
@@ -77,7 +89,15 @@ describe('API security', () => {
         const params = ops.get!.parameters ?? [];
         const nodeParam = /\/nodes\/\{(\w+)\}/.exec(path)?.[1];
         const nodeScoped = nodeParam !== undefined || params.some((p) => p.in === 'query' && p.name === 'channel' && p.required);
-        if (nodeScoped) {
+        const equipmentParam = /\/equipment\/\{(\w+)\}/.exec(path)?.[1];
+        if (equipmentParam) {
+          // Equipment is seen by whoever may view its node, and answered 404 to others.
+          for (const node of ['alpha', 'beta']) {
+            const url = path.replace(`{${equipmentParam}}`, `${node}_tool`);
+            const r = await request(`${server.url}${url}`, as(name));
+            expect({ name, url, status: r.status }).toEqual({ name, url, status: (u.sees as readonly string[]).includes(node) ? 200 : 404 });
+          }
+        } else if (nodeScoped) {
           for (const node of ['alpha', 'beta']) {
             let url = nodeParam ? path.replace(`{${nodeParam}}`, node) : path;
             if (params.some((p) => p.name === 'channel')) url += `?channel=${channelOf[node]}`;
@@ -149,6 +169,44 @@ describe('API security', () => {
     expect((await ack({ cookie: sessions.keeper!.cookie, 'x-csrf-token': sessions.keeper!.csrf })).status).toBe(404);
     expect((await ack({ cookie: sessions.nobody!.cookie, 'x-csrf-token': sessions.nobody!.csrf })).status).toBe(404);
     expect((await ack({ cookie: sessions.viewer!.cookie, 'x-csrf-token': sessions.viewer!.csrf })).status).toBe(200);
+  });
+
+  it('lets only actuate switch, only maintainers lock out, only trainers train, only admins manage people', async () => {
+    const call = (name: string, method: string, path: string, body?: unknown) =>
+      request(`${server.url}${path}`, { ...as(name, method, body !== undefined ? { 'content-type': 'application/json' } : {}), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    // Switching needs actuate (or node admin); these nodes have no agent connected, so an allowed call reaches the offline check (409).
+    const sw = { viewer: { alpha: 403, beta: 404 }, tagged: { alpha: 409, beta: 404 }, keeper: { alpha: 404, beta: 409 }, nobody: { alpha: 404, beta: 404 } } as const;
+    for (const [name, byNode] of Object.entries(sw)) {
+      for (const [node, status] of Object.entries(byNode)) {
+        const r = await call(name, 'POST', `/api/v1/nodes/${node}/actuators/relay/switch`, { value: 'on', reason: 'matrix' });
+        expect({ name, node, status: r.status }).toEqual({ name, node, status });
+      }
+    }
+    // Lock-out: Vera (viewer) maintains alpha_tool; others who see it are refused, others do not see it.
+    const lock = { tagged: 403, keeper: 404, nobody: 404 } as const;
+    for (const [name, status] of Object.entries(lock)) {
+      expect({ name, status: (await call(name, 'POST', '/api/v1/equipment/alpha_tool/lockout', { mode: 'safety', reason: 'matrix' })).status }).toEqual({ name, status });
+    }
+    expect((await call('viewer', 'POST', '/api/v1/equipment/alpha_tool/lockout', { mode: 'safety', reason: 'matrix' })).status).toBe(201);
+    expect((await call('tagged', 'DELETE', '/api/v1/equipment/alpha_tool/lockout')).status).toBe(403);
+    expect((await call('viewer', 'DELETE', '/api/v1/equipment/alpha_tool/lockout')).status).toBe(200);
+    // Training: Tom (tagged) trains on alpha_tool.
+    const train = { viewer: 403, keeper: 404, nobody: 404 } as const;
+    for (const [name, status] of Object.entries(train)) {
+      expect({ name, status: (await call(name, 'PUT', '/api/v1/equipment/alpha_tool/trainings/Pat', { reason: 'matrix' })).status }).toEqual({ name, status });
+    }
+    expect((await call('tagged', 'PUT', '/api/v1/equipment/alpha_tool/trainings/Pat', { reason: 'matrix' })).status).toBe(200);
+    expect((await call('viewer', 'DELETE', '/api/v1/equipment/alpha_tool/trainings/Pat')).status).toBe(403);
+    expect((await call('tagged', 'DELETE', '/api/v1/equipment/alpha_tool/trainings/Pat')).status).toBe(200);
+    // Defining equipment and people is admin work, even for a node admin or a maintainer.
+    for (const name of ['viewer', 'tagged', 'keeper', 'nobody']) {
+      expect({ name, status: (await call(name, 'POST', '/api/v1/people', { name: 'Mallory' })).status }).toEqual({ name, status: 403 });
+      expect({ name, status: (await call(name, 'PUT', '/api/v1/equipment/beta_tool', { actuators: [] })).status }).toEqual({ name, status: 403 });
+      expect({ name, status: (await call(name, 'POST', '/api/v1/people/import', { csv: 'name\nMallory\n' })).status }).toEqual({ name, status: 403 });
+    }
+    // Usage is open to everyone, but shows only equipment on nodes the caller may view.
+    const usage = (await call('nobody', 'GET', '/api/v1/usage')).json<{ totals: unknown[]; sessions: unknown[] }>();
+    expect(usage).toMatchObject({ totals: [], sessions: [] });
   });
 
   it('refuses anonymous requests to every non-public route', async () => {

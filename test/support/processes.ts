@@ -136,6 +136,8 @@ export interface ServerOptions {
   /** Reuse these ports on restart (0 = pick free ones). */
   httpPort?: number;
   mqttTcpPort?: number;
+  /** More top-level config sections (e.g. `equipment`). */
+  extra?: Record<string, unknown>;
 }
 
 export async function writeServerConfig(opts: ServerOptions): Promise<string> {
@@ -148,6 +150,7 @@ export async function writeServerConfig(opts: ServerOptions): Promise<string> {
       mqtt: { websocket: true, tcp: { enabled: opts.mqttTcp ?? false, host: '127.0.0.1', port: opts.mqttTcpPort ?? 0 } },
       nodes: { offline_after: opts.offlineAfter ?? '90s' },
       data_dir: './data',
+      ...opts.extra,
     }),
   );
   return file;

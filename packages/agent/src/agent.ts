@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChannelMeta, NodeEvent } from '@ma/protocol';
 import { SystemClock, type ClockSource } from './clock/clock-source.js';
+import type { EquipmentNode } from './commands/equipment-node.js';
+import { hasEquipment } from './config/equipment-config-check.js';
 import type { LoadedAgentConfig } from './config/load.js';
 import type { DriverInstance } from './drivers/driver.js';
 import { getDriver } from './drivers/registry.js';
@@ -24,6 +26,8 @@ export interface RunningAgent {
   drivers: Array<{ id: string; instance: DriverInstance }>;
   /** The reverse SSH tunnel, when enabled. */
   tunnel: RunningTunnel | undefined;
+  /** Actuators, readers and access control, when configured. */
+  equipment: EquipmentNode | undefined;
   /** Stops everything within config.stop_timeout. */
   stop(): Promise<void>;
   /** For an exit that cannot wait any longer: counts what the outbox holds only in memory as dropped. */
@@ -43,6 +47,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
   // are queued until it does.
   const ready: { uplink?: Uplink } = {};
   let tunnel: RunningTunnel | undefined = undefined; // set once the uplink exists (its status reads it)
+  let equipment: EquipmentNode | undefined = undefined; // set once the drivers run
   const early: NodeEvent[] = [];
   const publishEvent = (e: NodeEvent): void => {
     if (ready.uplink) ready.uplink.publishEvent(e);
@@ -145,6 +150,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
           },
           clock_synced: clock.isSynced(),
           ...(tunnel ? { tunnel: tunnel.status() } : {}),
+          ...(equipment ? equipment.status() : {}),
           ...(fault ? { last_fault: fault } : {}),
           ...(boot ? { boot_id: boot } : {}),
           ...(primaryIp() ? { ip: primaryIp() } : {}),
@@ -170,13 +176,17 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
     inFlightAppends.add(p);
     void p.finally(() => inFlightAppends.delete(p));
   };
+  const appendReading = (r: { ch: string; ts: number; v: number }): void => {
+    // Before the clock is synchronised, the reading also carries the boot id and the
+    // monotonic time of its sample, so the uplink can map it to true wall time later.
+    const entry: OutboxEntry = clock.isSynced() || !boot ? r : { ...r, sync: false, boot, mono: clock.monoNow() - (clock.wallNow() - r.ts) };
+    if (pending.push(entry) === 1) setImmediate(flush);
+  };
   const scheduler = new Scheduler(
     {
       reading: (r) => {
-        // Before the clock is synchronised, the reading also carries the boot id and the
-        // monotonic time of its sample, so the uplink can map it to true wall time later.
-        const entry: OutboxEntry = clock.isSynced() || !boot ? r : { ...r, sync: false, boot, mono: clock.monoNow() - (clock.wallNow() - r.ts) };
-        if (pending.push(entry) === 1) setImmediate(flush);
+        appendReading(r);
+        equipment?.onReading(r.ch, r.v, r.ts);
       },
       health: (key, health) => {
         uplink.publishEvent({
@@ -196,6 +206,19 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
   );
 
   await scheduler.start(drivers, abort.signal, config.rediscover_interval);
+  // Equipment code loads only on nodes that have some; safe states are applied before connecting.
+  if (hasEquipment(loaded)) {
+    const { startEquipment } = await import('./commands/equipment-node.js');
+    equipment = await startEquipment({
+      loaded,
+      link: uplink,
+      drivers,
+      log: log.child({ name: 'agent.equipment' }),
+      now: () => clock.wallNow(),
+      reading: (ch, v, ts) => appendReading({ ch, v, ts }),
+      statusChanged: () => uplink.publishStatus(),
+    });
+  }
   uplink.start();
   // A tunnel state change is news for whoever wants to ssh in: refresh the status at once.
   tunnel = await startTunnel(loaded, log.child({ name: 'agent.tunnel' }), () => uplink.publishStatus());
@@ -213,6 +236,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
     clock,
     drivers,
     tunnel,
+    equipment,
     stop: async () => {
       // Ends within stop_timeout whatever the disk or the network does: each step gets what is
       // left of it, and the outbox always gets the last share, to write or count what memory holds.
@@ -223,6 +247,8 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
         const late = await settleBy(work, until);
         if (late) log.warn({ step: name, stop_timeout_ms: config.stop_timeout }, 'stop: a step did not finish in time; going on without it');
       };
+      // Safe states first, while the drivers still run.
+      await step('equipment', equipment?.stop(), outboxFrom);
       abort.abort();
       clock.stop();
       await step('tunnel', tunnel?.stop(), outboxFrom);

@@ -3,6 +3,7 @@ import {
   telemetryAckSchema,
   topics,
   type ChannelMeta,
+  type EquipmentEvent,
   type NodeEvent,
   type Status,
   type TelemetryBatch,
@@ -10,6 +11,7 @@ import {
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { Backoff } from './backoff.js';
 import { correctTimestamp, type ClockSource } from './clock/clock-source.js';
+import type { NodeLink } from './commands/node-link.js';
 import type { Logger } from './logger.js';
 import type { Outbox, OutboxRecord } from './outbox/outbox.js';
 import { classifyConnectError, type UplinkState } from './uplink-state.js';
@@ -75,7 +77,7 @@ const MAX_QUEUED_EVENTS = 1000;
  * Every (re)connect starts again from the acked cursor, so a lost connection can
  * duplicate a batch (the server ignores it) but never lose one.
  */
-export class Uplink {
+export class Uplink implements NodeLink {
   #client: MqttClient | undefined;
   /** Incremented per connection so callbacks of an old connection are ignored. */
   #generation = 0;
@@ -89,6 +91,12 @@ export class Uplink {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #events: NodeEvent[] = [];
+  #equipmentEvents: EquipmentEvent[] = [];
+  /** Topic -> handler for messages from the server (commands, the allow-list). */
+  readonly #subscriptions = new Map<string, (payload: Buffer) => void>();
+  /** Latest retained payload per topic, republished on every connect. */
+  readonly #retained = new Map<string, string>();
+  readonly #onlineListeners = new Set<(online: boolean) => void>();
   #stopped = false;
   #fault: UplinkFault | undefined;
   /** Highest seq sent by the live lane on this connection. */
@@ -137,6 +145,33 @@ export class Uplink {
     this.#flushEvents();
   }
 
+  get online(): boolean {
+    return this.#state === 'online';
+  }
+
+  publishEquipmentEvent(event: EquipmentEvent): void {
+    this.#equipmentEvents.push(event);
+    if (this.#equipmentEvents.length > MAX_QUEUED_EVENTS) this.#equipmentEvents.shift();
+    this.#flushEvents();
+  }
+
+  publish(topic: string, payload: string, opts: { retain?: boolean } = {}): void {
+    if (opts.retain) this.#retained.set(topic, payload);
+    const client = this.#client;
+    if (!client || this.#state !== 'online') return;
+    client.publish(topic, payload, { qos: 1, retain: opts.retain ?? false });
+  }
+
+  subscribe(topic: string, onMessage: (payload: Buffer) => void): void {
+    this.#subscriptions.set(topic, onMessage);
+    const client = this.#client;
+    if (client && this.#state === 'online') client.subscribe(topic, { qos: 1 });
+  }
+
+  onOnlineChange(listener: (online: boolean) => void): void {
+    this.#onlineListeners.add(listener);
+  }
+
   publishStatus(): void {
     const client = this.#client;
     if (!client || this.#state !== 'online') return;
@@ -173,7 +208,17 @@ export class Uplink {
   }
 
   #setState(state: UplinkState, detail?: string): void {
+    const wasOnline = this.#state === 'online';
     this.#state = state;
+    if (wasOnline !== (state === 'online')) {
+      for (const l of this.#onlineListeners) {
+        try {
+          l(state === 'online');
+        } catch (err) {
+          this.deps.log.error({ err }, 'an online/offline listener failed');
+        }
+      }
+    }
     const now = Date.now();
     if (state === 'tls_error' || state === 'auth_error' || state === 'offline') {
       if (!this.#fault || this.#fault.until !== undefined || this.#fault.state !== state) this.#fault = { state, message: (detail ?? '').slice(0, 512), since: now };
@@ -216,6 +261,8 @@ export class Uplink {
       this.#inflight = [];
       this.#metaSent.clear();
       this.publishStatus();
+      for (const topic of this.#subscriptions.keys()) client.subscribe(topic, { qos: 1 });
+      for (const [topic, payload] of this.#retained) client.publish(topic, payload, { qos: 1, retain: true });
       this.#flushEvents();
       const pump = () =>
         void this.#pump(gen).catch((err: unknown) => {
@@ -235,7 +282,17 @@ export class Uplink {
       });
     });
     client.on('message', (topic, payload) => {
-      if (gen !== this.#generation || topic !== topics.ack(this.opts.node)) return;
+      if (gen !== this.#generation) return;
+      const handler = this.#subscriptions.get(topic);
+      if (handler) {
+        try {
+          handler(payload);
+        } catch (err) {
+          this.deps.log.error({ err, topic }, 'a message handler failed');
+        }
+        return;
+      }
+      if (topic !== topics.ack(this.opts.node)) return;
       this.#onServerAck(gen, payload);
     });
     client.on('error', (err) => {
@@ -257,10 +314,14 @@ export class Uplink {
 
   #flushEvents(): void {
     const client = this.#client;
-    if (!client || this.#state !== 'online' || this.#events.length === 0) return;
+    if (!client || this.#state !== 'online' || (this.#events.length === 0 && this.#equipmentEvents.length === 0)) return;
     const events = this.#events.splice(0, this.#events.length);
-    client.publish(topics.events(this.opts.node), JSON.stringify({ v: 1, events }), { qos: 1 }, (err) => {
-      if (err) this.#events.unshift(...events.slice(0, MAX_QUEUED_EVENTS - this.#events.length));
+    const equipment = this.#equipmentEvents.splice(0, this.#equipmentEvents.length);
+    const batch = equipment.length > 0 ? { v: 1, events, equipment } : { v: 1, events };
+    client.publish(topics.events(this.opts.node), JSON.stringify(batch), { qos: 1 }, (err) => {
+      if (!err) return;
+      this.#events.unshift(...events.slice(0, MAX_QUEUED_EVENTS - this.#events.length));
+      this.#equipmentEvents.unshift(...equipment.slice(0, MAX_QUEUED_EVENTS - this.#equipmentEvents.length));
     });
   }
 

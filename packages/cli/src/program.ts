@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ApiClient } from './api-client.js';
 import { registerAlertCommands } from './commands/alert.js';
+import { registerEquipmentCommands } from './commands/equipment.js';
 import { registerGrantCommands } from './commands/grant.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerOutboxCommand } from './commands/outbox.js';
@@ -37,6 +38,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   registerSshConfigCommand(program, client, out);
   registerSshKeyCommands(program, client, out);
   registerStatusCommand(program, client, out);
+  registerEquipmentCommands(program, client, out);
   registerLogsCommand(program, out);
   registerInitCommand(program, out);
   registerOutboxCommand(program, env);

@@ -1,3 +1,4 @@
+import type { EquipmentLiveEvent } from './equipment-api.js';
 /**
  * Shapes of the HTTP API (`/api/v1`) and the live feed, shared by server, dashboard and CLI.
  * Keys are snake_case as on the wire. Times are ms since the epoch.
@@ -109,4 +110,5 @@ export type LiveMessage =
   | { type: 'hello'; server_time: number }
   | { type: 'readings'; node: string; readings: Array<{ channel: number; ts: number; v: number }> }
   | { type: 'status'; node: string; online: boolean; last_seen: number | null }
-  | { type: 'channel'; channel: ChannelSummary };
+  | { type: 'channel'; channel: ChannelSummary }
+  | { type: 'equipment'; node: string; event: EquipmentLiveEvent };

@@ -6,3 +6,7 @@ export * from './api.js';
 export * from './dashboard-api.js';
 export * from './closest-match.js';
 export { describeSchema, oneOf } from './config-describe.js';
+export * from './equipment.js';
+export * from './equipment-events.js';
+export * from './allow-list.js';
+export * from './equipment-api.js';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { CHANNEL_KEY_PATTERN } from './topics.js';
+import { allowListReportSchema } from './allow-list.js';
+import { equipmentEventSchema } from './equipment-events.js';
 
 /** Wire payloads, version 1. Keys are snake_case on the wire. */
 
@@ -75,6 +77,8 @@ export const statusSchema = z.object({
     .optional(),
   /** Whether the node's wall clock is synchronised (readings taken before are mapped later). */
   clock_synced: z.boolean().optional(),
+  /** The signed allow-list the node holds (version 0: none yet), when it has card readers. */
+  allow_list: allowListReportSchema.optional(),
   /** The last delivery fault (e.g. tls_error), kept after recovery so it shows in the status. */
   last_fault: z
     .object({ state: z.string().max(32), message: z.string().max(512), since: z.number().int().positive(), until: z.number().int().positive().optional() })
@@ -104,10 +108,18 @@ export const eventSchema = z.object({
 });
 export type NodeEvent = z.infer<typeof eventSchema>;
 
-export const eventBatchSchema = z.object({
-  v: z.literal(1),
-  events: z.array(eventSchema).min(1).max(1000),
-}).strict();
+/**
+ * A batch on `ma/v1/<n>/events`: agent events and/or equipment events (scans, decisions,
+ * actuator changes; see equipment-events.ts). At least one of the two is non-empty.
+ */
+export const eventBatchSchema = z
+  .object({
+    v: z.literal(1),
+    events: z.array(eventSchema).max(1000),
+    equipment: z.array(equipmentEventSchema).max(1000).optional(),
+  })
+  .strict()
+  .refine((b) => b.events.length > 0 || (b.equipment?.length ?? 0) > 0, { message: 'an events batch carries at least one event', path: ['events'] });
 export type EventBatch = z.infer<typeof eventBatchSchema>;
 
 /** Published by the server on `ma/v1/<n>/ack` once a telemetry batch is committed (or refused for good). */

@@ -22,6 +22,11 @@ export const topics = {
   cmdResult: (node: string): string => `${TOPIC_ROOT}/${node}/cmd/result`,
   config: (node: string): string => `${TOPIC_ROOT}/${node}/config`,
   /**
+   * Server to node, retained: the node's signed allow-list (see allow-list.ts). Deliberately
+   * not a kind `parseTopic` accepts, so a node can subscribe to it but never publish it.
+   */
+  allowList: (node: string): string => `${TOPIC_ROOT}/${node}/config/allow-list`,
+  /**
    * Server to node: "this telemetry batch is committed". With an external broker a PUBACK
    * only means the broker has the message, so agents there advance their cursor on this.
    */
@@ -32,6 +37,8 @@ export const topics = {
   allTelemetry: `${TOPIC_ROOT}/+/telemetry`,
   allEvents: `${TOPIC_ROOT}/+/events`,
   allStatus: `${TOPIC_ROOT}/+/status`,
+  allCmdResults: `${TOPIC_ROOT}/+/cmd/result`,
+  allStates: `${TOPIC_ROOT}/+/state/+`,
 } as const;
 
 export interface ParsedTopic {

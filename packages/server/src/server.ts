@@ -20,6 +20,7 @@ import { authDatabase } from './auth/auth-database.js';
 import { AuthService } from './auth/auth-service.js';
 import { EnrollmentService } from './enrollment/enrollment-service.js';
 import { EnrollmentStore } from './enrollment/enrollment-store.js';
+import { EquipmentService } from './equipment/equipment-service.js';
 import { openStore } from './store/open-store.js';
 import { loadServerTls } from './tls/server-tls.js';
 import type { Store } from './store/store.js';
@@ -116,6 +117,20 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     log,
   });
 
+  // Equipment and access control (issue #14): scan decisions, allow-lists, commands, sessions.
+  const equipment = await EquipmentService.start(
+    {
+      store,
+      ingest,
+      live,
+      publish: (topic, payload, opts) => (externalBroker ? externalBroker.publish(topic, payload, opts) : broker.publish(topic, payload, opts)),
+      audit: (entry) => auth.audit(entry),
+      log,
+      config: config.equipment,
+    },
+    dataDir,
+  );
+
   // Reverse SSH tunnels (issue #7): node keys, the generated authorized_keys, end-to-end checks.
   const tunnelsConfig = config.tunnels;
   const authorizedKeysFile = tunnelsConfig.authorized_keys_file ? resolvePath(loaded.file ? dirname(loaded.file) : process.cwd(), tunnelsConfig.authorized_keys_file) : undefined;
@@ -147,6 +162,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     webDistDir: config.web.dist_dir ?? defaultWebDist(),
     tunnels: { service: tunnels, sshd: { host: tunnelsConfig.sshd_host, port: tunnelsConfig.sshd_port }, user: tunnelsConfig.user, authorizedKeysFile, store: tunnelsStore },
     alerts,
+    equipment,
   });
 
   let mqttTcpPort: number | undefined;
@@ -159,6 +175,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     await externalBroker?.close();
     await broker.close();
     await app.close();
+    equipment.stop();
     await alerts.stop();
     await store.close();
     const err = e as NodeJS.ErrnoException;
@@ -191,6 +208,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
       await externalBroker?.close();
       await broker.close();
       await app.close();
+      equipment.stop();
       await alerts.stop();
       await store.close();
     },

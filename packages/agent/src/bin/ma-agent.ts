@@ -15,7 +15,8 @@ const HELP = `ma-agent ${AGENT_VERSION}: the Monitor Actuator node agent
 
 Usage:
   ma-agent [run] --config agent.yaml   sample the configured drivers and send readings to the server
-  ma-agent check --config agent.yaml   validate the config and list the channels each driver finds
+  ma-agent check --config agent.yaml   validate the config and list the channels each driver finds,
+                                       the actuators with their safety settings, readers and equipment
   ma-agent drivers                     list the available drivers
   ma-agent enroll <server-url> <token> [--config agent.yaml] [--data-dir dir] [--force]
                                        trade a one-time enrollment token (from \`ma node add\`) for this
@@ -131,6 +132,8 @@ async function main(argv: string[]): Promise<number> {
       }
       await instance.stop();
     }
+    const { describeEquipment } = await import('../config/describe-equipment.js');
+    for (const line of describeEquipment(loaded)) process.stdout.write(`${line}\n`);
     process.stdout.write(`config ${loaded.file} is valid\n`);
     return 0;
   }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { configErrorFor, configProblems, didYouMean, ErrorCode, MaError, oneOf, prefixKey, type ConfigProblem } from '@ma/protocol';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { drivers as knownDrivers } from '../drivers/registry.js';
+import { equipmentConfigProblems } from './equipment-config-check.js';
 import { agentConfigSchema, type AgentConfig } from './schema.js';
 
 export interface DriverSection {
@@ -20,6 +21,8 @@ export interface LoadedAgentConfig {
   file: string;
   /** Absolute data directory. */
   dataDir: string;
+  /** The server's allow-list public key (PEM), when configured. */
+  allowListKey?: string;
 }
 
 /** Environment overrides, applied after the file and validated with it (errors name the variable). */
@@ -75,6 +78,7 @@ export function parseAgentConfig(text: string, file: string, env: NodeJS.Process
     if (parsed.success) drivers.push({ id, key, config: parsed.data });
     else for (const p of configProblems(descriptor.configSchema, parsed.error.issues, rest)) problems.push({ ...p, key: prefixKey(key, p.key) });
   });
+  if (top.success) problems.push(...equipmentConfigProblems(top.data, drivers));
   for (const p of problems) if (sources[p.key]) p.env = sources[p.key];
   if (problems.length > 0 || !top.success) throw configErrorFor(file, problems);
   const config = top.data;
@@ -100,5 +104,15 @@ export async function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = pro
       throw new MaError(ErrorCode.ConfigInvalid, `${abs}: server.credential_file: cannot read ${credFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
     }
   }
-  return { ...parsed, credential: credential ?? '' };
+  const access = parsed.config.access;
+  let allowListKey = access.allow_list_key;
+  if (allowListKey === undefined && access.allow_list_key_file) {
+    const keyFile = path.resolve(path.dirname(abs), access.allow_list_key_file);
+    try {
+      allowListKey = await readFile(keyFile, 'utf8');
+    } catch (e) {
+      throw new MaError(ErrorCode.ConfigInvalid, `${abs}: access.allow_list_key_file: cannot read ${keyFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
+    }
+  }
+  return { ...parsed, credential: credential ?? '', ...(allowListKey !== undefined ? { allowListKey } : {}) };
 }

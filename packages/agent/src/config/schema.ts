@@ -1,5 +1,8 @@
 import { durationSchema, NODE_NAME_PATTERN } from '@ma/protocol';
 import { z } from 'zod';
+import { accessConfigSchema, equipmentConfigSchema } from '../access/access-config.js';
+import { readersConfigSchema } from '../access/readers/readers-config.js';
+import { actuatorsConfigSchema } from '../actuators/actuators-config.js';
 import { tunnelConfigSchema } from '../tunnel/tunnel-config.js';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
@@ -116,6 +119,14 @@ export const agentConfigSchema = z
     /** Let people with admin or ssh on this node read its recent logs through the server (`ma logs <node>`). */
     remote_logs: z.boolean().default(true),
     drivers: z.array(driverEntrySchema).min(1, 'at least one driver, e.g. [{ driver: ds18b20 }]'),
+    /** Safety settings per actuator (by the `name:` of its driver entry): docs/equipment.md. */
+    actuators: actuatorsConfigSchema,
+    /** Card readers by name. */
+    readers: readersConfigSchema,
+    /** Equipment: actuators switched together, the reader that unlocks them, the session model. */
+    equipment: equipmentConfigSchema,
+    /** Access control: the pinned allow-list key. */
+    access: accessConfigSchema,
   })
   .strict();
 

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { drivers, getDriver } from './registry.js';
 
 describe('driver registry', () => {
-  it('knows ds18b20, system and simulated (and any added since), each under its own id', () => {
-    expect(Object.keys(drivers)).toEqual(expect.arrayContaining(['ds18b20', 'simulated', 'system']));
+  it('knows the sensor drivers and the actuator drivers, each under its own id', () => {
+    expect(Object.keys(drivers)).toEqual(expect.arrayContaining(['command', 'ds18b20', 'gpio', 'shelly', 'simulated', 'system', 'tasmota']));
     for (const [id, d] of Object.entries(drivers)) expect(d.id).toBe(id);
   });
 

@@ -1,5 +1,9 @@
 /** Every driver the agent knows, by the id used in agent.yaml (`driver: ds18b20`). */
 import { didYouMean, ErrorCode, MaError, oneOf } from '@ma/protocol';
+import { commandActuatorDriver } from '../actuators/command.js';
+import { gpioDriver } from '../actuators/gpio.js';
+import { shellyDriver } from '../actuators/shelly.js';
+import { tasmotaDriver } from '../actuators/tasmota.js';
 import type { DriverDescriptor } from './driver.js';
 import { ds18b20Driver } from './ds18b20.js';
 import { simulatedDriver } from './simulated.js';
@@ -9,6 +13,10 @@ export const drivers: Record<string, DriverDescriptor> = {
   [ds18b20Driver.id]: ds18b20Driver,
   [systemDriver.id]: systemDriver,
   [simulatedDriver.id]: simulatedDriver,
+  [gpioDriver.id]: gpioDriver,
+  [shellyDriver.id]: shellyDriver,
+  [tasmotaDriver.id]: tasmotaDriver,
+  [commandActuatorDriver.id]: commandActuatorDriver,
 };
 
 /** The descriptor for `id`; a ConfigInvalid MaError naming the known ids when there is none. */

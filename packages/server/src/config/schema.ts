@@ -129,6 +129,18 @@ export const serverConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Equipment, card readers and access control (docs/equipment.md). */
+    equipment: z
+      .object({
+        /** How long the server has to answer a card scan; after it the node decides from its signed allow-list. */
+        decision_deadline: durationSchema('300ms'),
+        /** How long `POST .../switch` waits for the node's result; also the command's expiry on the node. */
+        command_timeout: durationSchema('5s'),
+        /** How often allow-lists are re-checked for changes that time alone brings (expiring trainings, schedules). */
+        allow_list_refresh: durationSchema('30s'),
+      })
+      .strict()
+      .default({}),
     /** Alert evaluation and notifications (SMTP); see alerts/config-schema.ts and docs/alerts.md. */
     alerts: alertsConfigSchema,
     web: z

@@ -28,6 +28,11 @@ import { registerWebSocketRoutes } from './routes/live.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerReadingRoutes } from './routes/readings.js';
 import { registerStaticRoutes } from './routes/static.js';
+import { EquipmentAccess } from './equipment-access.js';
+import { registerActuatorRoutes } from './routes/actuators.js';
+import { registerEquipmentRoutes } from './routes/equipment.js';
+import { registerPeopleRoutes } from './routes/people.js';
+import { registerTrainingAndUsageRoutes } from './routes/trainings-usage.js';
 
 export type { HttpDeps } from './context.js';
 export { defaultWebDist } from './routes/static.js';
@@ -92,6 +97,13 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   if (deps.tunnels) registerTunnelRoutes(app, ctx, deps.tunnels);
   registerNodeStatusRoutes(app, ctx);
   registerNodeLogRoutes(app, ctx);
+  if (deps.equipment) {
+    const eqa = new EquipmentAccess(ctx, deps.equipment);
+    registerEquipmentRoutes(app, ctx, eqa);
+    registerActuatorRoutes(app, ctx, eqa);
+    registerPeopleRoutes(app, ctx, eqa);
+    registerTrainingAndUsageRoutes(app, ctx, eqa);
+  }
   await registerStaticRoutes(app, deps.webDistDir);
   return app;
 }

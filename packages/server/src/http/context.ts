@@ -8,6 +8,7 @@ import type { AuthService } from '../auth/auth-service.js';
 import type { Principal } from '../auth/principal.js';
 import type { EmbeddedBroker } from '../broker/embedded-broker.js';
 import type { EnrollmentService } from '../enrollment/enrollment-service.js';
+import type { EquipmentService } from '../equipment/equipment-service.js';
 import type { LiveHub } from '../live/live-hub.js';
 import type { NodeRegistry } from '../nodes/node-registry.js';
 import type { ChannelRow, NodeRow, Store } from '../store/store.js';
@@ -42,6 +43,8 @@ export interface HttpDeps {
   tunnels?: TunnelHttpDeps | undefined;
   /** Alert rules, alerts, silences and the delivery log (routes/alerts*.ts). */
   alerts?: AlertsService | undefined;
+  /** Equipment, people, cards, trainings, commands and usage (routes/equipment*.ts, routes/people.ts). */
+  equipment?: EquipmentService | undefined;
 }
 
 /** Route schemas carry OpenAPI's summary and tags beside what fastify validates. */

@@ -8,6 +8,6 @@ import type { FeaturesResponse } from '@ma/protocol';
 export const SERVER_FEATURES: FeaturesResponse['features'] = {
   alerts: true,
   photos: false,
-  access: false,
+  access: true,
   users: true,
 };

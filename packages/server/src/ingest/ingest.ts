@@ -1,5 +1,10 @@
 import {
+  actuatorStateSchema,
+  commandResultSchema,
   eventBatchSchema,
+  type ActuatorState,
+  type CommandResult,
+  type EquipmentEvent,
   statusSchema,
   telemetryBatchSchema,
   type ChannelMeta,
@@ -51,6 +56,12 @@ export interface IngestObserver {
   readings?(node: NodeIdentity, rows: readonly ReadingInput[], now: number): void;
   events?(node: NodeIdentity, events: readonly NodeEvent[], now: number): void;
   status?(node: NodeIdentity, status: Status, now: number): void;
+  /** Equipment events of a batch (scans, decisions, actuator changes, sessions). */
+  equipment?(node: NodeIdentity, events: readonly EquipmentEvent[], now: number): void;
+  /** A node's answer to a command (`cmd/result`). */
+  commandResult?(node: NodeIdentity, result: CommandResult, now: number): void;
+  /** A node's retained actuator state (`state/<actuator>`). */
+  actuatorState?(node: NodeIdentity, state: ActuatorState, now: number): void;
 }
 
 /**
@@ -91,8 +102,22 @@ export class Ingest {
         return this.#status(node, json, now);
       case 'events':
         return this.#events(node, json, now);
+      case 'cmd/result': {
+        const parsed = this.#parse(commandResultSchema, json, 'cmd/result');
+        if ('reason' in parsed) return this.#reject(node, parsed.reason, now);
+        await this.store.touchNode(node.id, now);
+        this.#notify((o) => o.commandResult?.(node, parsed.data, now));
+        return { accepted: true };
+      }
+      case 'state': {
+        const parsed = this.#parse(actuatorStateSchema, json, 'state');
+        if ('reason' in parsed) return this.#reject(node, parsed.reason, now);
+        await this.store.touchNode(node.id, now);
+        this.#notify((o) => o.actuatorState?.(node, parsed.data, now));
+        return { accepted: true };
+      }
       default:
-        // cmd/result, state and config are accepted and handled by later features.
+        // cmd and config are the server's own topics: accepted, and nothing to store.
         await this.store.touchNode(node.id, now);
         return { accepted: true };
     }
@@ -254,7 +279,9 @@ export class Ingest {
       }
     }
     await this.store.touchNode(node.id, now);
-    this.#notify((o) => o.events?.(node, parsed.data.events, now));
+    if (parsed.data.events.length > 0) this.#notify((o) => o.events?.(node, parsed.data.events, now));
+    const equipment = parsed.data.equipment;
+    if (equipment && equipment.length > 0) this.#notify((o) => o.equipment?.(node, equipment, now));
     return { accepted: true };
   }
 }

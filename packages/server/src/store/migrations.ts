@@ -1,6 +1,7 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import { ErrorCode, MaError } from '@ma/protocol';
 import { alertsMigration } from '../alerts/alerts-migration.js';
+import { equipmentMigration } from '../equipment/equipment-migration.js';
 import { authMigration } from '../auth/auth-migration.js';
 import { preferencesMigration } from '../preferences/preferences-migration.js';
 import type { SqlDialectName } from './dialect.js';
@@ -131,6 +132,8 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
     },
     // Per-user dashboard preferences and saved chart views (issue #13): see preferences/preferences-migration.ts.
     '0010_preferences_saved_views': preferencesMigration(dialect),
+    // Equipment, people, cards, trainings, lock-outs, sessions, allow-lists (issue #14): see equipment/equipment-migration.ts.
+    '0020_equipment_access': equipmentMigration(dialect),
   };
 }
 

@@ -19,7 +19,7 @@ export interface LiveClientOptions {
 type MessageListener = (message: LiveMessage) => void;
 type StateListener = (state: LiveState, info: { reconnected: boolean }) => void;
 
-const MESSAGE_TYPES: ReadonlySet<string> = new Set(['hello', 'readings', 'status', 'channel']);
+const MESSAGE_TYPES: ReadonlySet<string> = new Set(['hello', 'readings', 'status', 'channel', 'equipment']);
 
 /** Cheap structural check of a frame; the server validates what it sends, we only guard against garbage. */
 export function parseLiveMessage(raw: unknown): LiveMessage | null {

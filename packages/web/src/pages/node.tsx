@@ -16,6 +16,7 @@ import { SYSTEM_KEYS, formatDuration, healthItems, isSystemChannel, nodeProblems
 import { Link } from '../lib/router';
 import { useNow } from '../lib/use-now';
 import { useDashboard, useServices } from '../state/services';
+import { EquipmentStrip } from './equipment';
 import { byKindThenLabel } from './overview';
 import type { PageProps } from './routes';
 
@@ -122,6 +123,7 @@ export function NodePage({ params }: PageProps) {
         </dl>
         <HealthRow items={healthItems(channels)} />
       </section>
+      <EquipmentStrip node={node.name} />
 
       <section class="panel" aria-labelledby="channels-heading">
         <header class="panel__header">

@@ -9,6 +9,7 @@ import { useFeatures } from '../state/features';
 import { useFiringAlerts } from '../state/firing-alerts';
 import { PageHeader } from '../components/ui/page-header';
 import { plural } from '../lib/format';
+import { EquipmentStrip } from './equipment';
 
 /** Sensors first, then actuators; each in label order. */
 export function byKindThenLabel(a: ChannelSummary, b: ChannelSummary): number {
@@ -110,6 +111,7 @@ export function OverviewPage() {
           </div>
         )}
       </section>
+      <EquipmentStrip />
     </>
   );
 }

@@ -8,6 +8,9 @@ import type { ComponentType } from 'preact';
 import { isEnabled, type Features } from '../state/features';
 import { matchPath } from '../lib/router';
 import { AccountPage } from './account';
+import { AccessEventsPage, AccessPage, TrainingsPage } from './access';
+import { UsagePage } from './access-usage';
+import { EquipmentListPage, EquipmentPage } from './equipment';
 import { AlertsPage } from './alerts';
 import { AuditPage } from './audit';
 import { ChartsPage } from './charts';
@@ -38,7 +41,12 @@ export const ROUTES: readonly PageRoute[] = [
   { path: '/nodes/:name', label: 'Node', component: NodePage, nav: false },
   { path: '/alerts', label: 'Alerts', component: AlertsPage, nav: true, feature: 'alerts' },
   { path: '/photos', label: 'Photos', component: null, nav: true, feature: 'photos' },
-  { path: '/access', label: 'Access', component: null, nav: true, feature: 'access' },
+  { path: '/equipment', label: 'Equipment', component: EquipmentListPage, nav: true, feature: 'access' },
+  { path: '/equipment/:name', label: 'Equipment', component: EquipmentPage, nav: false, feature: 'access' },
+  { path: '/access', label: 'Access', component: AccessPage, nav: true, feature: 'access' },
+  { path: '/access/trainings', label: 'Trainings', component: TrainingsPage, nav: false, feature: 'access' },
+  { path: '/access/usage', label: 'Usage', component: UsagePage, nav: false, feature: 'access' },
+  { path: '/access/events', label: 'Live events', component: AccessEventsPage, nav: false, feature: 'access' },
   { path: '/users', label: 'Users', component: UsersPage, nav: true, feature: 'users' },
   { path: '/tokens', label: 'Tokens', component: TokensPage, nav: true, feature: 'users' },
   { path: '/audit', label: 'Audit', component: AuditPage, nav: true, feature: 'users' },

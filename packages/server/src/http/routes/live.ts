@@ -86,6 +86,13 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: HttpContext):
         if (m.type === 'readings' || m.type === 'status') {
           if (!visible(m.node)) return true;
         } else if (m.type === 'channel' && !visible(m.channel.node)) return true;
+        else if (m.type === 'equipment') {
+          // Equipment events go to those who may view the node; people's names only to its admins.
+          if (!visible(m.node)) return true;
+          if (m.event.kind === 'decision' && m.event.decision.person !== null && !access.can({ name: m.node }, 'admin')) {
+            m = { ...m, event: { kind: 'decision', decision: { ...m.event.decision, person: null } } };
+          }
+        }
         // A dashboard that cannot keep up is disconnected (it reconnects and refetches),
         // rather than letting its queue grow without bound.
         if (socket.bufferedAmount > LIVE_MAX_BUFFERED) {
