@@ -120,7 +120,7 @@ export function registerEquipmentRoutes(app: FastifyInstance, ctx: HttpContext, 
 
   app.delete<{ Params: { equipment: string }; Querystring: { reason?: string } }>(
     '/api/v1/equipment/:equipment',
-    { schema: doc({ summary: 'Delete equipment (admin); its trainings and sessions go with it', tags: ['equipment'], params: equipmentParam, querystring: { type: 'object', properties: { reason } }, response: { '4xx': errorSchema } }) },
+    { schema: doc({ summary: 'Delete equipment (admin); its trainings and sessions go with it', tags: ['equipment'], params: equipmentParam, querystring: { type: 'object', properties: { reason } }, response: { 204: { type: 'null' }, '4xx': errorSchema } }) },
     async (req, reply) => {
       await ctx.requireAdmin(req);
       const eq = await eqa.get(req, req.params.equipment);

@@ -101,7 +101,7 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: HttpContext, eqa
 
   app.delete<{ Params: { id: number }; Querystring: { reason?: string } }>(
     '/api/v1/people/:id',
-    { schema: doc({ summary: 'Delete a person with their cards and trainings (admin)', tags: ['people'], params: idParam, querystring: { type: 'object', properties: { reason: { type: 'string', maxLength: 500 } } }, response: { '4xx': errorSchema } }) },
+    { schema: doc({ summary: 'Delete a person with their cards and trainings (admin)', tags: ['people'], params: idParam, querystring: { type: 'object', properties: { reason: { type: 'string', maxLength: 500 } } }, response: { 204: { type: 'null' }, '4xx': errorSchema } }) },
     async (req, reply) => {
       await ctx.requireAdmin(req);
       const p = await person(req.params.id);

@@ -4,7 +4,7 @@ import { usageStats } from '../../equipment/usage.js';
 import { csvText } from '../csv-format.js';
 import { doc, type HttpContext } from '../context.js';
 import { trainingView, type EquipmentAccess } from '../equipment-access.js';
-import { errorSchema } from '../schemas.js';
+import { documentedBody, errorSchema } from '../schemas.js';
 import { parseTimeParam } from '../time-param.js';
 import { equipmentParam } from './equipment.js';
 
@@ -147,7 +147,7 @@ export function registerTrainingAndUsageRoutes(app: FastifyInstance, ctx: HttpCo
 
   app.get<{ Querystring: { equipment?: string; from?: string; to?: string } }>(
     '/api/v1/usage.csv',
-    { schema: doc({ summary: 'Equipment sessions as CSV (names only with admin on the nodes)', tags: ['equipment'], querystring: usageQs, response: { '4xx': errorSchema } }) },
+    { schema: doc({ summary: 'Equipment sessions as CSV (names only with admin on the nodes)', tags: ['equipment'], querystring: usageQs, response: { '4xx': errorSchema }, documented: { 200: documentedBody('text/csv', 'one row per equipment session') } }) },
     async (req, reply) => {
       const u = await usage(req, req.query);
       const iso = (t: number | null) => (t === null ? '' : new Date(t).toISOString());
