@@ -113,7 +113,8 @@ describe('equipment pages', () => {
     await expect.poll(() => page.locator('[data-testid="event-list"]').innerText(), { timeout: 10_000 }).toMatch(/laser: card …7712 denied \((locked_out|outside_schedule), server, \d+ ms\) Bob/);
     await page.goto(`${server.url}/access/usage`);
     await page.locator('[data-testid="heatmap"]').waitFor();
-    expect(await page.locator('[data-testid="heatmap"] tbody tr').count()).toBe(7);
+    // The table is there before its rows: they come with the usage answer.
+    await expect.poll(() => page.locator('[data-testid="heatmap"] tbody tr').count(), { timeout: 10_000 }).toBe(7);
     await page.goto(`${server.url}/access/trainings`);
     await expect.poll(() => page.locator('[data-testid="trainings-page"]').innerText()).toContain('Bob');
     await page.close();
