@@ -35,7 +35,11 @@ if (!existsSync(path.join(root, 'packages/web/dist/index.html'))) {
   console.error('pack: packages/web/dist is missing: run `npm run build` first');
   process.exit(1);
 }
-/** `from '@ma/protocol'` becomes a relative import of the copy in dist/_protocol/. */
+/**
+ * `from '@ma/protocol'` (and a subpath export such as `@ma/protocol/signing`) becomes a relative
+ * import of the copy in dist/_protocol/: a bare specifier left behind fails at start-up on the
+ * installed machine, where no @ma/protocol package exists.
+ */
 function rewriteProtocolImports(dir, protocolDir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const file = path.join(dir, entry.name);
@@ -45,9 +49,11 @@ function rewriteProtocolImports(dir, protocolDir) {
     }
     if (!/\.(js|d\.ts)$/.test(entry.name)) continue;
     const text = readFileSync(file, 'utf8');
-    let rel = path.relative(path.dirname(file), path.join(protocolDir, 'index.js')).split(path.sep).join('/');
-    if (!rel.startsWith('.')) rel = `./${rel}`;
-    const out = text.replace(/(from\s+|import\(\s*)(['"])@ma\/protocol\2/g, (_m, lead, q) => `${lead}${q}${rel}${q}`);
+    const out = text.replace(/(from\s+|import\(\s*)(['"])@ma\/protocol(?:\/([\w-]+))?\2/g, (_m, lead, q, sub) => {
+      let rel = path.relative(path.dirname(file), path.join(protocolDir, `${sub ?? 'index'}.js`)).split(path.sep).join('/');
+      if (!rel.startsWith('.')) rel = `./${rel}`;
+      return `${lead}${q}${rel}${q}`;
+    });
     if (out !== text) writeFileSync(file, out);
   }
 }

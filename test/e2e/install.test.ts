@@ -58,6 +58,14 @@ describe('npm run pack, then npm install -g of the tarballs', () => {
     expect(files).toEqual(expect.arrayContaining(['package/bin/ma-server.js', 'package/dist/bin/ma-server.js', 'package/web/index.html', 'package/dist/_protocol/index.js']));
     expect(files.filter((f) => f.endsWith('.test.js'))).toEqual([]);
   });
+
+  it('no tarball imports @ma/protocol by name, subpath exports included (it is not published)', async () => {
+    for (const p of ['ma-cli', 'ma-agent', 'ma-server']) {
+      const code = await runToEnd('tar', ['-xzOf', path.join(packs, `${p}-0.1.0.tgz`), '--wildcards', 'package/dist/*.js']);
+      expect(code.stdout.length).toBeGreaterThan(1000);
+      expect(code.stdout.match(/['"]@ma\/protocol[^'"]*['"]/g) ?? [], p).toEqual([]);
+    }
+  });
 });
 
 describe('the launchers before a build', () => {
