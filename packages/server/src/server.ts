@@ -21,6 +21,7 @@ import { AuthService } from './auth/auth-service.js';
 import { EnrollmentService } from './enrollment/enrollment-service.js';
 import { EnrollmentStore } from './enrollment/enrollment-store.js';
 import { EquipmentService } from './equipment/equipment-service.js';
+import { loadAccessKeys } from './access/access-keys.js';
 import { openStore } from './store/open-store.js';
 import { loadServerTls } from './tls/server-tls.js';
 import type { Store } from './store/store.js';
@@ -52,7 +53,8 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
   const live = new LiveHub();
   const ingest = new Ingest(store, live, log.child({ name: 'server.ingest' }));
   const external = config.mqtt.external;
-  const registry = new NodeRegistry(store, external ? 'server' : 'puback');
+  const accessKeys = await loadAccessKeys(dataDir);
+  const registry = new NodeRegistry(store, external ? 'server' : 'puback', accessKeys.publicKeyPem);
   const markOffline = async (nodeId: number, name: string): Promise<void> => {
     await store.setNodeStatus(nodeId, { online: false });
     live.publish({ type: 'status', node: name, online: false, last_seen: (await store.getNodeById(nodeId))?.last_seen ?? null });
