@@ -21,6 +21,8 @@ import { AuthService } from './auth/auth-service.js';
 import { EnrollmentService } from './enrollment/enrollment-service.js';
 import { EnrollmentStore } from './enrollment/enrollment-store.js';
 import { EquipmentService } from './equipment/equipment-service.js';
+import { PhotoService } from './cameras/photo-service.js';
+import { PhotosStore } from './cameras/photos-store.js';
 import { openStore } from './store/open-store.js';
 import { loadServerTls } from './tls/server-tls.js';
 import type { Store } from './store/store.js';
@@ -144,6 +146,15 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
   });
   await tunnels.start();
 
+  // Photos from node cameras (issue #16): files by sha256 under cameras.dir, rows in the database.
+  const photos = new PhotoService(new PhotosStore(store), {
+    dir: resolvePath(dataDir, config.cameras.dir),
+    thumbnailWidth: config.cameras.thumbnail_width,
+    maxPhotoBytes: config.cameras.max_photo_bytes,
+    log: log.child({ name: 'server.cameras' }),
+  });
+  await photos.start();
+
   let mqttUrl = '';
   const app = await buildHttpApp({
     store,
@@ -163,6 +174,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     tunnels: { service: tunnels, sshd: { host: tunnelsConfig.sshd_host, port: tunnelsConfig.sshd_port }, user: tunnelsConfig.user, authorizedKeysFile, store: tunnelsStore },
     alerts,
     equipment,
+    photos: { service: photos, maxChunkBytes: config.cameras.max_chunk_bytes },
   });
 
   let mqttTcpPort: number | undefined;

@@ -141,6 +141,20 @@ export const serverConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Photos from node cameras (docs/cameras.md). */
+    cameras: z
+      .object({
+        /** Where photo files are kept, by sha256; relative paths resolve against data_dir. */
+        dir: z.string().default('photos'),
+        /** Width of the thumbnails made on the server, in pixels. */
+        thumbnail_width: z.number().int().min(32).max(2048).default(320),
+        /** Largest photo a node may upload, in bytes. */
+        max_photo_bytes: z.number().int().min(1024).default(20 * 1024 * 1024),
+        /** Largest upload chunk, in bytes (agents send 256 KiB by default). */
+        max_chunk_bytes: z.number().int().min(4096).max(16 * 1024 * 1024).default(1024 * 1024),
+      })
+      .strict()
+      .default({}),
     /** Alert evaluation and notifications (SMTP); see alerts/config-schema.ts and docs/alerts.md. */
     alerts: alertsConfigSchema,
     web: z
