@@ -152,8 +152,13 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     thumbnailWidth: config.cameras.thumbnail_width,
     maxPhotoBytes: config.cameras.max_photo_bytes,
     log: log.child({ name: 'server.cameras' }),
+    retention: { maxAgeMs: config.cameras.retention.max_age, maxCount: config.cameras.retention.max_count, maxBytes: config.cameras.retention.max_bytes },
   });
   await photos.start();
+  const retentionTimer = setInterval(() => {
+    photos.applyRetention().catch((err: unknown) => log.error({ err }, 'photo retention failed; retrying at the next check'));
+  }, config.cameras.retention.check_interval);
+  retentionTimer.unref();
 
   let mqttUrl = '';
   const app = await buildHttpApp({
@@ -184,6 +189,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     else if (config.mqtt.tcp.enabled) mqttTcpPort = await broker.listenTcp(config.mqtt.tcp.host, config.mqtt.tcp.port, configHint, tls);
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (e) {
+    clearInterval(retentionTimer);
     await externalBroker?.close();
     await broker.close();
     await app.close();
@@ -215,6 +221,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     store,
     registry,
     stop: async () => {
+      clearInterval(retentionTimer);
       sweeper.stop();
       tunnels.stop();
       await externalBroker?.close();

@@ -31,8 +31,16 @@ export interface UploadState {
 
 export type ChunkResult = UploadState | { offsetMismatch: number } | { refused: string } | { unknown: true };
 
+/** Per camera, whichever limit is reached first; undefined = no limit of that kind. */
+export interface RetentionLimits {
+  maxAgeMs?: number | undefined;
+  maxCount?: number | undefined;
+  maxBytes?: number | undefined;
+}
+
 export interface PhotoServiceOptions {
   dir: string;
+  retention?: RetentionLimits;
   thumbnailWidth: number;
   maxPhotoBytes: number;
   log: Logger;
@@ -81,8 +89,28 @@ export class PhotoService {
     return run;
   }
 
+  /**
+   * Applies the retention limits to every camera: the oldest photos go first, their files once
+   * no node's row refers to them. Answers how many photos were deleted.
+   */
+  async applyRetention(now = Date.now()): Promise<number> {
+    const limits = this.#o.retention ?? {};
+    if (limits.maxAgeMs === undefined && limits.maxCount === undefined && limits.maxBytes === undefined) return 0;
+    let deleted = 0;
+    for (const cam of await this.#store.cameras()) {
+      const ids = overLimits(await this.#store.oldestFirst(cam.node_id, cam.camera), limits, now);
+      for (const sha of await this.#store.remove(ids)) {
+        await rm(this.originalPath(sha), { force: true });
+        await rm(this.thumbnailPath(sha), { force: true });
+      }
+      deleted += ids.length;
+    }
+    if (deleted > 0) this.#o.log.info({ deleted }, 'photo retention: deleted the oldest photos over the limits');
+    return deleted;
+  }
+
   /** A node announces a photo: answers how much of it the server already has. */
-  announce(node: NodeRow, a: PhotoAnnouncement): Promise<UploadState> {
+  async announce(node: NodeRow, a: PhotoAnnouncement): Promise<UploadState> {
     if (a.bytes > this.#o.maxPhotoBytes) throw new PhotoRefused(`the photo is ${a.bytes} bytes; this server takes at most ${this.#o.maxPhotoBytes} (cameras.max_photo_bytes)`);
     return this.#serial(`${node.id}-${a.sha256}`, async () => {
       const stored = await this.#store.find(node.id, a.sha256);
@@ -157,6 +185,18 @@ export class PhotoService {
 }
 
 export class PhotoRefused extends Error {}
+
+/** Ids to delete so that one camera's photos (oldest first) are within every limit. */
+export function overLimits(photos: ReadonlyArray<{ id: number; ts: number; bytes: number }>, limits: RetentionLimits, now: number): number[] {
+  let start = 0;
+  if (limits.maxAgeMs !== undefined) while (start < photos.length && photos[start]!.ts < now - limits.maxAgeMs) start++;
+  if (limits.maxCount !== undefined) start = Math.max(start, photos.length - limits.maxCount);
+  if (limits.maxBytes !== undefined) {
+    let total = photos.slice(start).reduce((s, p) => s + p.bytes, 0);
+    while (start < photos.length && total > limits.maxBytes) total -= photos[start++]!.bytes;
+  }
+  return photos.slice(0, start).map((p) => p.id);
+}
 
 async function sizeOf(file: string): Promise<number> {
   try {

@@ -83,6 +83,39 @@ export class PhotosStore {
     });
   }
 
+  /** Every (node, camera) that has photos. */
+  cameras(): Promise<Array<{ node_id: number; camera: string }>> {
+    return this.#guard('list cameras', async () => {
+      const rows = await this.#db.selectFrom('photos').select(['node_id', 'camera']).distinct().execute();
+      return rows.map((r) => ({ node_id: Number(r.node_id), camera: r.camera }));
+    });
+  }
+
+  /** One camera's photos, oldest first: id, time, size and hash only (retention walks these). */
+  oldestFirst(nodeId: number, camera: string): Promise<Array<{ id: number; ts: number; bytes: number; sha256: string }>> {
+    return this.#guard('list photos', async () => {
+      const rows = await this.#db.selectFrom('photos').select(['id', 'ts', 'bytes', 'sha256']).where('node_id', '=', nodeId).where('camera', '=', camera).orderBy('ts', 'asc').orderBy('id', 'asc').execute();
+      return rows.map((r) => ({ id: Number(r.id), ts: Number(r.ts), bytes: Number(r.bytes), sha256: r.sha256 }));
+    });
+  }
+
+  /** Deletes rows; answers the hashes no row refers to any more (their files can go). */
+  remove(ids: number[]): Promise<string[]> {
+    return this.#guard('delete photos', async () => {
+      if (ids.length === 0) return [];
+      const out: string[] = [];
+      for (let i = 0; i < ids.length; i += 500) {
+        const batch = ids.slice(i, i + 500);
+        const shas = [...new Set((await this.#db.selectFrom('photos').select('sha256').where('id', 'in', batch).execute()).map((r) => r.sha256))];
+        await this.#db.deleteFrom('photos').where('id', 'in', batch).execute();
+        if (shas.length === 0) continue;
+        const still = new Set((await this.#db.selectFrom('photos').select('sha256').where('sha256', 'in', shas).execute()).map((r) => r.sha256));
+        out.push(...shas.filter((s) => !still.has(s)));
+      }
+      return out;
+    });
+  }
+
   /** Newest first. */
   list(nodeId: number, q: PhotoQuery): Promise<PhotoRow[]> {
     return this.#guard('list photos', async () => {
