@@ -94,6 +94,14 @@ describe('a node with an ffmpeg test-source camera', () => {
     expect(thumb.headers.get('content-type')).toBe('image/jpeg');
     expect(await sharp(Buffer.from(await thumb.arrayBuffer())).metadata()).toMatchObject({ format: 'jpeg', width: 80, height: 60 });
 
+    // The change score between frames arrives as a channel like any reading (the life scene changes every frame).
+    const activity = await eventually(async () => {
+      const chs = (await getJson<{ channels: Array<{ node: string; key: string; unit: string; last_value: number | null }> }>(`${server.url}/api/v1/channels`)).channels;
+      return chs.find((c) => c.node === 'lab-cam' && c.key === 'camera/bench/activity' && c.last_value !== null);
+    }, 20_000);
+    expect(activity).toMatchObject({ unit: '%' });
+    expect(activity.last_value).toBeGreaterThan(0.5); // a static scene scores about 0 (camera-node.test.ts)
+
     // The server goes away for a while; the agent keeps capturing into its spool.
     await server.stop();
     await new Promise((r) => setTimeout(r, 3000));

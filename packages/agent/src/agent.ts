@@ -108,6 +108,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
         ...(c.labels !== undefined ? { labels: c.labels } : {}),
       };
     }
+    if (cameras) Object.assign(out, cameras.channels());
     return out;
   };
 
@@ -236,8 +237,10 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
       log: log.child({ name: 'agent.cameras' }),
       now: () => clock.wallNow(),
       publishEvent,
+      reading: (ch, v, ts) => appendReading({ ch, v, ts }),
     });
     await cameras.start();
+    uplink.resendMeta();
   }
   uplink.start();
   // A tunnel state change is news for whoever wants to ssh in: refresh the status at once.

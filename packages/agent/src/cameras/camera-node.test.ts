@@ -12,10 +12,11 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function cameraNode(cam: Record<string, unknown>): Promise<{ node: CameraNode; events: NodeEvent[] }> {
+async function cameraNode(cam: Record<string, unknown>): Promise<{ node: CameraNode; events: NodeEvent[]; readings: Array<{ ch: string; v: number }> }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ma-camnode-'));
   dirs.push(dataDir);
   const events: NodeEvent[] = [];
+  const readings: Array<{ ch: string; v: number }> = [];
   const node = new CameraNode({
     cameras: [cameraSchema.parse({ name: 'door', width: 64, height: 48, interval: '150ms', retry_delay: '20ms', timeout: '5s', ...cam })],
     upload: photoUploadSchema.parse({}),
@@ -26,9 +27,10 @@ async function cameraNode(cam: Record<string, unknown>): Promise<{ node: CameraN
     log: pino({ level: 'silent' }),
     now: () => Date.now(),
     publishEvent: (e) => events.push(e),
+    reading: (ch, v) => readings.push({ ch, v }),
   });
   await node.start();
-  return { node, events };
+  return { node, events, readings };
 }
 
 const until = async (cond: () => boolean, ms = 10_000) => {
@@ -55,6 +57,20 @@ describe('a camera on the node', () => {
     expect(faults[0]!.message).toMatch(/^camera door: 2 photos in a row failed: camera door \(command\) exited with 1: VIDIOC_STREAMON: No such device$/);
     expect(node.health()[0]!.fault).toMatch(/No such device/);
     expect(node.spool.stats().pending).toBe(0);
+  });
+
+  it('scores activity near zero for a static scene and well above it for a changing one, leaving masked areas out', async () => {
+    const still = await cameraNode({ program: 'ffmpeg', input: ['-f', 'lavfi', '-i', 'color=c=gray:size=64x48'] });
+    // A random scene at each capture; masked whole, it gives no score at all.
+    const moving = await cameraNode({ program: 'ffmpeg', input: ['-f', 'lavfi', '-i', 'life=size=64x48:random_fill_ratio=0.5:rate=5'] });
+    const hidden = await cameraNode({ program: 'ffmpeg', input: ['-f', 'lavfi', '-i', 'life=size=64x48:random_fill_ratio=0.5:rate=5'], masks: [{ x: 0, y: 0, width: 64, height: 48 }] });
+    expect(await until(() => still.readings.length >= 2 && moving.readings.length >= 2 && hidden.node.health()[0]!.photos >= 3)).toBe(true);
+    for (const n of [still, moving, hidden]) await n.node.stop();
+    expect(new Set([...still.readings, ...moving.readings].map((r) => r.ch))).toEqual(new Set(['camera/door/activity']));
+    expect(Math.max(...still.readings.map((r) => r.v))).toBeLessThan(1);
+    expect(Math.min(...moving.readings.map((r) => r.v))).toBeGreaterThan(10);
+    expect(hidden.readings).toEqual([]); // everything masked: no score at all
+    expect(still.node.channels()).toEqual({ 'camera/door/activity': { kind: 'sensor', driver: 'camera', unit: '%', quantity: 'activity', label: 'door activity' } });
   });
 
   it('outside its time windows it takes no photo', async () => {

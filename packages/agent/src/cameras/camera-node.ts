@@ -5,8 +5,9 @@
  * threshold, an agent_fault event carrying the program's stderr.
  */
 import path from 'node:path';
-import type { NodeEvent } from '@ma/protocol';
+import type { ChannelMeta, NodeEvent } from '@ma/protocol';
 import { Backoff } from '../backoff.js';
+import { changeScore, grayGrid, maskedCells } from './activity.js';
 import type { Logger } from '../logger.js';
 import type { CameraConfig, PhotoUploadConfig } from './cameras-config.js';
 import { capturePhoto, CaptureError } from './capture.js';
@@ -34,7 +35,12 @@ export interface CameraNodeOptions {
   log: Logger;
   now: () => number;
   publishEvent: (e: NodeEvent) => void;
+  /** A reading of a camera's activity channel (camera/<name>/activity), into the outbox like any other. */
+  reading?: (ch: string, v: number, ts: number) => void;
 }
+
+/** The activity channel of a camera. */
+export const activityChannel = (camera: string): string => `camera/${camera}/activity`;
 
 export class CameraNode {
   readonly spool: PhotoSpool;
@@ -83,6 +89,13 @@ export class CameraNode {
     await this.uploader?.stop();
   }
 
+  /** Each camera's activity channel, for the metadata the uplink sends. */
+  channels(): Record<string, ChannelMeta> {
+    const out: Record<string, ChannelMeta> = {};
+    for (const c of this.#o.cameras) out[activityChannel(c.name)] = { kind: 'sensor', driver: 'camera', unit: '%', quantity: 'activity', label: `${c.name} activity` };
+    return out;
+  }
+
   health(): CameraHealth[] {
     return [...this.#health.values()].map((h) => ({ ...h }));
   }
@@ -92,6 +105,8 @@ export class CameraNode {
     const log = this.#o.log.child({ name: `agent.cameras.${cam.name}` });
     const h = this.#health.get(cam.name)!;
     let n = 0;
+    let previous: Buffer | undefined;
+    const masked = maskedCells(cam.masks, cam.width, cam.height);
     let next = Date.now();
     while (!signal.aborted) {
       await sleep(Math.max(0, next - Date.now()), signal);
@@ -108,6 +123,16 @@ export class CameraNode {
         if (attempt > 0) await sleep(backoff.next(), signal);
         try {
           await capturePhoto(cam, `${work}.jpg`, `${work}.raw.jpg`);
+          // The score is computed before the photo enters the spool (the uploader may remove it at once).
+          const grid = await grayGrid(`${work}.jpg`, cam.timeout).catch((err: unknown) => {
+            log.warn({ camera: cam.name, err: (err as Error).message }, 'could not compute the activity score');
+            return undefined;
+          });
+          if (grid && previous) {
+            const score = changeScore(previous, grid, masked);
+            if (score !== undefined) this.#o.reading?.(activityChannel(cam.name), score, ts);
+          }
+          if (grid) previous = grid;
           const photo = await this.spool.add(`${work}.jpg`, { camera: cam.name, ts, width: cam.width, height: cam.height });
           log.info({ camera: cam.name, sha256: photo.sha256, bytes: photo.bytes, ts }, 'photo spooled');
           if (h.fault) this.#o.publishEvent({ ts: this.#o.now(), type: 'agent_fault', message: `camera ${cam.name}: capturing again after the fault` });
