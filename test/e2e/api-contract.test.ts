@@ -1,5 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createUser, login, request, type RawResponse, type Session } from '../support/login.js';
 import { exampleInput, malformedInput, OpenApiOracle, validInput, type OpenApiDocument, type Pools, type RequestInput } from '../support/openapi.js';
@@ -40,6 +41,19 @@ async function tolerateEarlyClose(send: () => Promise<RawResponse>): Promise<Raw
   }
 }
 
+/** One photo uploaded the way an agent does (announce, then one chunk), so the photo routes reach a real row. */
+async function uploadPhoto(serverUrl: string, node: string, credential: string): Promise<void> {
+  const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 10, g: 120, b: 200 } } })
+    .jpeg()
+    .toBuffer();
+  const sha256 = createHash('sha256').update(jpeg).digest('hex');
+  const auth = { authorization: `Basic ${Buffer.from(`${node}:${credential}`).toString('base64')}` };
+  const a = await request(`${serverUrl}/node/photos`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ camera: 'bench', ts: Date.now(), sha256, bytes: jpeg.length, width: 64, height: 48 }) });
+  expect(a.status, a.body).toBe(200);
+  const c = await request(`${serverUrl}/node/photos/${sha256}?offset=0`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: jpeg });
+  expect(c.json(), c.body).toMatchObject({ complete: true, id: 1 });
+}
+
 describe('the API against its OpenAPI document', () => {
   let tmp: { dir: string; cleanup(): Promise<void> };
   let server: ServerHandle;
@@ -60,6 +74,7 @@ describe('the API against its OpenAPI document', () => {
     server = await startServerProcess({ dir: tmp.dir, mqttTcp: true });
     for (const name of ['alpha', 'beta']) {
       const node = await addNode(server.configFile, name, `${server.url.replace('http', 'ws')}/mqtt`);
+      if (name === 'alpha') await uploadPhoto(server.url, name, node.credential);
       const msg = JSON.stringify({ v: 1, channels: { 'm/t': { kind: 'sensor', driver: 'manual', unit: 'C' } }, readings: [{ seq: 1, ch: 'm/t', ts: Date.now(), v: 40 }] });
       expect((await runToEnd('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(server.mqttTcpPort), '-V', 'mqttv311', '-q', '1', '-u', name, '-P', node.credential, '-t', `ma/v1/${name}/telemetry`, '-m', msg])).code).toBe(0);
     }

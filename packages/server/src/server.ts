@@ -22,6 +22,8 @@ import { EnrollmentService } from './enrollment/enrollment-service.js';
 import { EnrollmentStore } from './enrollment/enrollment-store.js';
 import { EquipmentService } from './equipment/equipment-service.js';
 import { loadAccessKeys } from './access/access-keys.js';
+import { PhotoService } from './cameras/photo-service.js';
+import { PhotosStore } from './cameras/photos-store.js';
 import { openStore } from './store/open-store.js';
 import { loadServerTls } from './tls/server-tls.js';
 import type { Store } from './store/store.js';
@@ -146,6 +148,20 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
   });
   await tunnels.start();
 
+  // Photos from node cameras (issue #16): files by sha256 under cameras.dir, rows in the database.
+  const photos = new PhotoService(new PhotosStore(store), {
+    dir: resolvePath(dataDir, config.cameras.dir),
+    thumbnailWidth: config.cameras.thumbnail_width,
+    maxPhotoBytes: config.cameras.max_photo_bytes,
+    log: log.child({ name: 'server.cameras' }),
+    retention: { maxAgeMs: config.cameras.retention.max_age, maxCount: config.cameras.retention.max_count, maxBytes: config.cameras.retention.max_bytes },
+  });
+  await photos.start();
+  const retentionTimer = setInterval(() => {
+    photos.applyRetention().catch((err: unknown) => log.error({ err }, 'photo retention failed; retrying at the next check'));
+  }, config.cameras.retention.check_interval);
+  retentionTimer.unref();
+
   let mqttUrl = '';
   const app = await buildHttpApp({
     store,
@@ -165,6 +181,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     tunnels: { service: tunnels, sshd: { host: tunnelsConfig.sshd_host, port: tunnelsConfig.sshd_port }, user: tunnelsConfig.user, authorizedKeysFile, store: tunnelsStore },
     alerts,
     equipment,
+    photos: { service: photos, maxChunkBytes: config.cameras.max_chunk_bytes },
   });
 
   let mqttTcpPort: number | undefined;
@@ -174,6 +191,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     else if (config.mqtt.tcp.enabled) mqttTcpPort = await broker.listenTcp(config.mqtt.tcp.host, config.mqtt.tcp.port, configHint, tls);
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (e) {
+    clearInterval(retentionTimer);
     await externalBroker?.close();
     await broker.close();
     await app.close();
@@ -205,6 +223,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     store,
     registry,
     stop: async () => {
+      clearInterval(retentionTimer);
       sweeper.stop();
       tunnels.stop();
       await externalBroker?.close();

@@ -33,6 +33,7 @@ import { registerActuatorRoutes } from './routes/actuators.js';
 import { registerEquipmentRoutes } from './routes/equipment.js';
 import { registerPeopleRoutes } from './routes/people.js';
 import { registerTrainingAndUsageRoutes } from './routes/trainings-usage.js';
+import { registerPhotoRoutes } from './routes/photos.js';
 
 export type { HttpDeps } from './context.js';
 export { defaultWebDist } from './routes/static.js';
@@ -104,6 +105,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     registerPeopleRoutes(app, ctx, eqa);
     registerTrainingAndUsageRoutes(app, ctx, eqa);
   }
+  if (deps.photos) registerPhotoRoutes(app, ctx, deps.photos.service, deps.photos.maxChunkBytes);
   await registerStaticRoutes(app, deps.webDistDir);
   return app;
 }
