@@ -106,6 +106,24 @@ describe('provisioning a node from the private directory', () => {
     expect(twice.code).not.toBe(0);
   });
 
+  it('--os bookworm writes firstrun.sh and custom.toml and adds systemd.run to cmdline.txt once', async () => {
+    const card = path.join(tmp.dir, 'bootfs-bookworm');
+    await mkdir(card);
+    await writeFile(path.join(card, 'cmdline.txt'), 'console=serial0,115200 root=PARTUUID=abc-02 rootwait\n');
+    for (let i = 0; i < 2; i++) {
+      const r = await ma(['--home', home, 'bootstrap', 'bench-a', '--boot', card, '--os', 'bookworm', '--agent-bundle', AGENT_BIN]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const cmdline = await readFile(path.join(card, 'cmdline.txt'), 'utf8');
+    expect(cmdline.match(/systemd\.run=\/boot\/firstrun\.sh/g)).toHaveLength(1);
+    expect(cmdline.split('\n').filter(Boolean)).toHaveLength(1); // still one line, as the firmware requires
+    expect(await readFile(path.join(card, 'custom.toml'), 'utf8')).toContain('hostname = "bench-a"');
+    const firstrun = await readFile(path.join(card, 'firstrun.sh'), 'utf8');
+    expect(firstrun).toContain('echo bench-a >/etc/hostname');
+    expect(firstrun).toContain(KEY);
+    expect((await stat(path.join(card, 'firstrun.sh'))).mode & 0o111).not.toBe(0);
+  });
+
   it('a bootstrap without Wi-Fi passphrase rules met names the file and key, and writes nothing', async () => {
     await writeFile(path.join(home, 'ansible/group_vars/all/wifi.yml'), 'ma_wifi_networks:\n  - { ssid: Lab, psk: short }\n');
     const empty = path.join(tmp.dir, 'bootfs-2');
