@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, rm, writeFile, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,7 +7,7 @@ import type { ChannelSummary, NodeSummary } from '@ma/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { buildInventory } from '../../packages/cli/src/provisioning/inventory.js';
-import { REPO_ROOT } from '../support/processes.js';
+import { REPO_ROOT, SERVER_BIN } from '../support/processes.js';
 
 const run = promisify(execFile);
 const ANSIBLE_DIR = path.join(REPO_ROOT, 'deploy/ansible');
@@ -50,7 +50,7 @@ describe('deploy/ansible', () => {
     expect(r.code).toBe(0);
   }, 120_000);
 
-  it.each(['site.yml', 'ma_node.yml'])('%s passes ansible-playbook --syntax-check with an inventory from `ma inventory`', async (playbook) => {
+  it.each(['site.yml', 'ma_node.yml', 'ma_control.yml'])('%s passes ansible-playbook --syntax-check with an inventory from `ma inventory`', async (playbook) => {
     const r = await tool('ansible-playbook', ['--syntax-check', '-i', inventory, playbook]);
     expect(r.out).not.toMatch(/ERROR|WARNING/);
     expect(r.code).toBe(0);
@@ -69,6 +69,22 @@ describe('deploy/ansible', () => {
     const limited = await tool('ansible-playbook', ['--list-hosts', '-i', inventory, '--limit', 'temperature', 'site.yml']);
     expect(limited.out).toContain('freezer-room-2');
     expect(limited.out).not.toContain('door');
+  }, 60_000);
+
+  it('the control point\'s unit, rendered by Ansible\'s template module, passes systemd-analyze verify', async () => {
+    // A prefix as `npm install -g --prefix` makes it, running the real ma-server program, so verify can check ExecStart exists.
+    const prefix = path.join(dir, 'prefix');
+    await mkdir(path.join(prefix, 'bin'), { recursive: true });
+    await writeFile(path.join(prefix, 'bin', 'ma-server'), `#!/bin/sh\nexec '${process.execPath}' '${SERVER_BIN}' "$@"\n`, { mode: 0o755 });
+    const unit = path.join(dir, 'ma-server.service');
+    const r = await tool('ansible', ['localhost', '-c', 'local', '-i', 'localhost,', '-m', 'ansible.builtin.template', '-a', `src=roles/ma_control/templates/ma-server.service.j2 dest=${unit}`, '-e', '@roles/ma_control/defaults/main.yml', '-e', `ma_control_prefix=${prefix}`]);
+    expect(r.code, r.out).toBe(0);
+    const text = await readFile(unit, 'utf8');
+    expect(text).toContain(`ExecStart=${prefix}/bin/ma-server serve --config /etc/ma-server/server.yaml`);
+    for (const line of ['ProtectSystem=strict', 'NoNewPrivileges=yes', 'ReadWritePaths=/var/lib/ma-server', 'Restart=always']) expect(text.split('\n')).toContain(line);
+    const v = await tool('systemd-analyze', ['verify', unit]);
+    expect(v.out.split('\n').filter((l) => l.includes('ma-server.service') && !/Failed to resolve|not found|dependency/i.test(l))).toEqual([]);
+    expect(v.code).toBe(0);
   }, 60_000);
 
   it('a syntax error in a playbook is caught, so the checks above can fail', async () => {
