@@ -124,14 +124,19 @@ describe('provisioning a node from the private directory', () => {
     expect((await stat(path.join(card, 'firstrun.sh'))).mode & 0o111).not.toBe(0);
   });
 
-  it('a bootstrap without Wi-Fi passphrase rules met names the file and key, and writes nothing', async () => {
+  it('a bootstrap without Wi-Fi passphrase rules met names the file and key, writes nothing and spends no token', async () => {
     await writeFile(path.join(home, 'ansible/group_vars/all/wifi.yml'), 'ma_wifi_networks:\n  - { ssid: Lab, psk: short }\n');
     const empty = path.join(tmp.dir, 'bootfs-2');
     await mkdir(empty);
+    const before = await ma(['node', 'enroll-token', 'bench-a', '--json']);
+    const { token } = JSON.parse(before.stdout) as { token: string };
     const r = await ma(['--home', home, 'bootstrap', 'bench-a', '--boot', empty, '--agent-bundle', AGENT_BIN]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`${path.join(home, 'ansible/group_vars/all/wifi.yml')}: ma_wifi_networks[0].psk: got 5 characters`);
     expect(await runToEnd('ls', ['-A', empty])).toMatchObject({ stdout: '' });
+    // The refused bootstrap issued no token, so the node's earlier one still enrolls.
+    const enrolled = await runToEnd(process.execPath, [AGENT_BIN, 'enroll', server.url, token, '--config', path.join(tmp.dir, 'node-b', 'agent.yaml')]);
+    expect(enrolled.code, enrolled.stderr).toBe(0);
     const noBoot = await ma(['--home', home, 'bootstrap', 'bench-a', '--boot', path.join(tmp.dir, 'nope')]);
     expect(noBoot.stderr).toContain('--boot:');
   });

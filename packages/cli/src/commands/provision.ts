@@ -49,6 +49,16 @@ export function registerProvisionCommands(program: Command, client: () => ApiCli
       const bundle = opts.agentBundle ? path.resolve(opts.agentBundle) : DEFAULT_BUNDLE.pathname;
       if (!existsSync(bundle)) throw new MaError(ErrorCode.InputInvalid, `--agent-bundle: ${bundle} does not exist (build it with \`npm run build\`, or pass the file)`);
       const vars = readPrivateVars(home());
+      const check = (spec: FirstBootSpec) => {
+        try {
+          validateSpec(spec, vars.varsFile);
+        } catch (e) {
+          throw new MaError(ErrorCode.ConfigInvalid, (e as Error).message.replaceAll(`${vars.varsFile}: ma_wifi_networks`, `${vars.wifiFile}: ma_wifi_networks`));
+        }
+      };
+      // The operator's values first, with stand-ins for the server's: a mistake there must not
+      // cost a token (issuing one voids the node's earlier unused token).
+      check({ node: { name, id: 0, tunnel_port: 0 }, serverUrl: 'https://server.invalid', enrollmentToken: 'mae_check', enrollmentExpiresAt: 0, users: vars.users, wifi: vars.wifi });
       const api = client();
       const node = await api.request<NodeDetail>('GET', `api/v1/nodes/${encodeURIComponent(name)}`);
       // A new token each time: earlier unused ones stop working, so an old card cannot enroll.
@@ -63,11 +73,7 @@ export function registerProvisionCommands(program: Command, client: () => ApiCli
         users: vars.users,
         wifi: vars.wifi,
       };
-      try {
-        validateSpec(spec, vars.varsFile);
-      } catch (e) {
-        throw new MaError(ErrorCode.ConfigInvalid, (e as Error).message.replaceAll(`${vars.varsFile}: ma_wifi_networks`, `${vars.wifiFile}: ma_wifi_networks`));
-      }
+      check(spec);
       const files = firstBootFiles(spec, opts.os as OsGeneration);
       for (const [f, content] of Object.entries(files)) writeFileSync(path.join(boot, f), content, { mode: f.endsWith('.sh') ? 0o755 : 0o600 });
       copyFileSync(bundle, path.join(boot, AGENT_BUNDLE_NAME));
