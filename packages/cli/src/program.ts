@@ -5,6 +5,7 @@ import { registerEquipmentCommands } from './commands/equipment.js';
 import { registerGrantCommands } from './commands/grant.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerOutboxCommand } from './commands/outbox.js';
+import { registerProvisionCommands } from './commands/provision.js';
 import { registerNodeCommands, registerNodeCredentialCommands } from './commands/node.js';
 import { registerSshConfigCommand } from './commands/ssh-config.js';
 import { registerLogsCommand } from './commands/logs.js';
@@ -22,6 +23,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .description('Monitor Actuator operator CLI')
     .version(CLI_VERSION)
     .option('-s, --server <url>', 'server URL (env MA_SERVER)', env.MA_SERVER ?? 'http://localhost:8080')
+    .option('--home <dir>', 'the private directory from `ma init` (env MA_HOME; else found from the working directory upwards)')
     .option('-t, --token <token>', 'API token: a user token (`ma token create`) or the bootstrap admin token (env MA_TOKEN)', env.MA_TOKEN)
     .showHelpAfterError();
   const client = () => {
@@ -40,7 +42,8 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   registerStatusCommand(program, client, out);
   registerEquipmentCommands(program, client, out);
   registerLogsCommand(program, out);
-  registerInitCommand(program, out);
+  registerInitCommand(program, out, env);
+  registerProvisionCommands(program, client, out, env);
   registerOutboxCommand(program, env);
   return program;
 }
