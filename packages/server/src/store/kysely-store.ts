@@ -1,8 +1,9 @@
-import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import { ErrorCode, MaError, type ChannelMeta, type NodeStats, type SeriesResponse } from '@ma/protocol';
 import type { ChannelsTable, Database, NodesTable, RollupTableName } from './database.js';
 import type { SqlDialectName } from './dialect.js';
 import { HOUR, MINUTE, chooseBucketMs, clampPoints, planBuckets } from './downsample.js';
+import { IngestStatements } from './ingest-statements.js';
 import { runMigrations } from './migrations.js';
 import { latestPerChannel, rollUp } from './rollup.js';
 import { toStorageError } from './storage-errors.js';
@@ -51,15 +52,12 @@ interface BucketRow {
 export class KyselyStore implements Store {
   readonly dialect: SqlDialectName;
   readonly #db: Kysely<Database>;
-  /** SQLite spells the two-argument minimum `min(a, b)`; PostgreSQL spells it `least(a, b)`. */
-  readonly #least: string;
-  readonly #greatest: string;
+  readonly #ingest: IngestStatements;
 
   constructor(db: Kysely<Database>, dialect: SqlDialectName) {
     this.#db = db;
     this.dialect = dialect;
-    this.#least = dialect === 'sqlite' ? 'min' : 'least';
-    this.#greatest = dialect === 'sqlite' ? 'max' : 'greatest';
+    this.#ingest = new IngestStatements(dialect);
   }
 
   /** 0/1 on SQLite, which has no boolean type; a real boolean on PostgreSQL. */
@@ -154,13 +152,9 @@ export class KyselyStore implements Store {
 
   /** Moves `last_seen` forward only, so a late message cannot make a node look older. */
   touchNode(nodeId: number, last_seen: number): Promise<void> {
+    // Once per telemetry batch: a statement written once (ingest-statements.ts), like insertReadings'.
     return this.#guard(`touch node ${nodeId}`, async () => {
-      await this.#db
-        .updateTable('nodes')
-        .set({ last_seen })
-        .where('id', '=', nodeId)
-        .where((eb) => eb.or([eb('last_seen', 'is', null), eb('last_seen', '<', last_seen)]))
-        .execute();
+      await this.#db.executeQuery(this.#ingest.touchNode(nodeId, last_seen));
     });
   }
 
@@ -329,61 +323,30 @@ export class KyselyStore implements Store {
 
   insertReadings(nodeId: number, rows: ReadingInput[]): Promise<InsertResult> {
     if (rows.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0, insertedRows: [] });
+    // The hot path of ingest: statements come from #ingest (written once per row count) rather
+    // than the query builder, which rebuilt and recompiled the same text for every batch.
+    const q = this.#ingest;
     return this.#guard(`store ${rows.length} readings of node ${nodeId}`, () =>
       this.#db.transaction().execute(async (trx) => {
         const insertedRows: ReadingInput[] = [];
         for (const chunk of chunks(rows, READINGS_PER_STATEMENT)) {
-          const returned = await trx
-            .insertInto('readings')
-            .values(chunk.map((r) => ({ node_id: nodeId, seq: r.seq, channel_id: r.channel_id, ts: r.ts, value: r.value })))
-            .onConflict((oc) => oc.columns(['node_id', 'seq']).doNothing())
-            .returning(['seq', 'channel_id', 'ts', 'value'])
-            .execute();
-          insertedRows.push(...returned);
+          const returned = await trx.executeQuery(q.insertReadings(nodeId, chunk));
+          for (const r of returned.rows) insertedRows.push(r);
         }
         insertedRows.sort((a, b) => a.seq - b.seq);
         const inserted = insertedRows.length;
         const duplicates = rows.length - inserted;
 
         if (inserted > 0) {
-          await this.#addRollups(trx, 'readings_1m', insertedRows, MINUTE);
-          await this.#addRollups(trx, 'readings_1h', insertedRows, HOUR);
-          for (const r of latestPerChannel(insertedRows)) {
-            await trx
-              .updateTable('channels')
-              .set({ last_ts: r.ts, last_value: r.value })
-              .where('id', '=', r.channel_id)
-              .where((eb) => eb.or([eb('last_ts', 'is', null), eb('last_ts', '<', r.ts)]))
-              .execute();
+          for (const [table, bucketMs] of [['readings_1m', MINUTE], ['readings_1h', HOUR]] as const) {
+            for (const chunk of chunks(rollUp(insertedRows, bucketMs), ROLLUPS_PER_STATEMENT)) await trx.executeQuery(q.upsertRollups(table, chunk));
           }
+          for (const r of latestPerChannel(insertedRows)) await trx.executeQuery(q.updateLastValue(r.channel_id, r.ts, r.value));
         }
-        const increments: Partial<Record<StatCounter, number>> = {};
-        if (inserted > 0) increments.readings_stored = inserted;
-        if (duplicates > 0) increments.readings_duplicate = duplicates;
-        await this.#addStats(trx, nodeId, increments);
+        await trx.executeQuery(q.addReadingStats(nodeId, inserted, duplicates));
         return { inserted, duplicates, insertedRows };
       }),
     );
-  }
-
-  /** Folds new readings into a rollup table: min/max/sum/count combine with what is there. */
-  async #addRollups(trx: Transaction<Database>, table: RollupTableName, rows: ReadingInput[], bucketMs: number): Promise<void> {
-    const least = sql.raw(this.#least);
-    const greatest = sql.raw(this.#greatest);
-    for (const chunk of chunks(rollUp(rows, bucketMs), ROLLUPS_PER_STATEMENT)) {
-      await trx
-        .insertInto(table)
-        .values(chunk)
-        .onConflict((oc) =>
-          oc.columns(['channel_id', 'bucket_ts']).doUpdateSet({
-            min: sql<number>`${least}(${sql.ref(`${table}.min`)}, ${sql.ref('excluded.min')})`,
-            max: sql<number>`${greatest}(${sql.ref(`${table}.max`)}, ${sql.ref('excluded.max')})`,
-            sum: sql<number>`${sql.ref(`${table}.sum`)} + ${sql.ref('excluded.sum')}`,
-            count: sql<number>`${sql.ref(`${table}.count`)} + ${sql.ref('excluded.count')}`,
-          }),
-        )
-        .execute();
-    }
   }
 
   queryReadings(channelId: number, from: number, to: number, points: number): Promise<SeriesResponse> {
