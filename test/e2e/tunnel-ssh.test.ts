@@ -256,7 +256,7 @@ describe('reverse SSH tunnels (real OpenSSH, real server and agent)', () => {
     // bearer() is the admin's: the admin sees every node as a target.
     const all = await request(`${cp.server.url}/api/v1/tunnel/ssh-targets`, { headers: bearer() });
     expect(all.json<{ targets: Array<{ node: string }> }>().targets.map((t) => t.node)).toEqual(expect.arrayContaining(['lab-a', 'lab-other']));
-  });
+   }, 90_000);
 
   it('the agent keeps an account per person granted ssh on the node, and revoking the grant locks them out within 60 s', async () => {
     onTestFailed(async () => {
