@@ -7,7 +7,7 @@ import { runMigrations } from './migrations.js';
 import { latestPerChannel, rollUp } from './rollup.js';
 import { toStorageError } from './storage-errors.js';
 import { listConnectionEvents, readRawReadings, setChannelUserLabel, setOnlineRecordingChange } from './dashboard-queries.js';
-import type { ChannelRow, ConnectionEvent, InsertResult, NodeRow, RawReading, ReadingInput, StatCounter, Store } from './store.js';
+import type { ChannelRow, ConnectionEvent, ImportReading, ImportResult, InsertResult, NodeRow, RawReading, ReadingInput, StatCounter, Store } from './store.js';
 
 /**
  * Rows per multi-row statement. SQLite allows 32766 bound parameters per statement,
@@ -362,6 +362,77 @@ export class KyselyStore implements Store {
         if (duplicates > 0) increments.readings_duplicate = duplicates;
         await this.#addStats(trx, nodeId, increments);
         return { inserted, duplicates, insertedRows };
+      }),
+    );
+  }
+
+  importReadings(nodeId: number, rows: ImportReading[], opts: { dryRun?: boolean } = {}): Promise<ImportResult> {
+    if (rows.length === 0) return Promise.resolve({ imported: 0, duplicates: 0 });
+    return this.#guard(`import ${rows.length} readings into node ${nodeId}`, () =>
+      this.#db.transaction().execute(async (trx) => {
+        // Repeats inside the batch first, then what the database already holds (an agent's or an
+        // earlier import's reading at that instant).
+        const seen = new Set<string>();
+        const unique: ImportReading[] = [];
+        for (const r of rows) {
+          const k = `${r.channel_id}:${r.ts}`;
+          if (!seen.has(k)) {
+            seen.add(k);
+            unique.push(r);
+          }
+        }
+        const byChannel = new Map<number, ImportReading[]>();
+        for (const r of unique) (byChannel.get(r.channel_id) ?? byChannel.set(r.channel_id, []).get(r.channel_id)!).push(r);
+        const fresh: ImportReading[] = [];
+        for (const [channelId, list] of byChannel) {
+          for (const chunk of chunks(list, KEYS_PER_LOOKUP)) {
+            const existing = await trx
+              .selectFrom('readings')
+              .select('ts')
+              .where('channel_id', '=', channelId)
+              .where(
+                'ts',
+                'in',
+                chunk.map((r) => r.ts),
+              )
+              .execute();
+            const stored = new Set(existing.map((e) => Number(e.ts)));
+            for (const r of chunk) if (!stored.has(r.ts)) fresh.push(r);
+          }
+        }
+        if (opts.dryRun || fresh.length === 0) return { imported: fresh.length, duplicates: rows.length - fresh.length };
+
+        // A block of seqs, counting down from -1: the upsert's row lock serialises concurrent imports.
+        const { next_seq } = await trx
+          .insertInto('import_seqs')
+          .values({ node_id: nodeId, next_seq: -fresh.length - 1 })
+          .onConflict((oc) => oc.column('node_id').doUpdateSet({ next_seq: sql<number>`${sql.ref('import_seqs.next_seq')} - ${fresh.length}` }))
+          .returning('next_seq')
+          .executeTakeFirstOrThrow();
+        const first = Number(next_seq) + 1;
+        const inserted: ReadingInput[] = [];
+        for (const chunk of chunks(
+          fresh.map((r, i) => ({ node_id: nodeId, seq: first + i, channel_id: r.channel_id, ts: r.ts, value: r.value })),
+          READINGS_PER_STATEMENT,
+        )) {
+          // No conflict target: the partial unique index on (channel_id, ts) for imported rows
+          // drops a row another import stored since the check above.
+          const returned = await trx.insertInto('readings').values(chunk).onConflict((oc) => oc.doNothing()).returning(['seq', 'channel_id', 'ts', 'value']).execute();
+          inserted.push(...returned.map((r) => ({ seq: Number(r.seq), channel_id: r.channel_id, ts: Number(r.ts), value: r.value })));
+        }
+        if (inserted.length > 0) {
+          await this.#addRollups(trx, 'readings_1m', inserted, MINUTE);
+          await this.#addRollups(trx, 'readings_1h', inserted, HOUR);
+          for (const r of latestPerChannel(inserted)) {
+            await trx
+              .updateTable('channels')
+              .set({ last_ts: r.ts, last_value: r.value })
+              .where('id', '=', r.channel_id)
+              .where((eb) => eb.or([eb('last_ts', 'is', null), eb('last_ts', '<', r.ts)]))
+              .execute();
+          }
+        }
+        return { imported: inserted.length, duplicates: rows.length - inserted.length };
       }),
     );
   }
