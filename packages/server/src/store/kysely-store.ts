@@ -575,6 +575,19 @@ export class KyselyStore implements Store {
     return this.#guard(`read readings of channel ${channelId}`, () => readRawReadings(this.#db, channelId, from, to, limit, after));
   }
 
+  countRawReadings(channelId: number, from: number, to: number): Promise<number> {
+    return this.#guard(`count readings of channel ${channelId}`, async () => {
+      const { n } = await this.#db
+        .selectFrom('readings')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('channel_id', '=', channelId)
+        .where('ts', '>=', from)
+        .where('ts', '<', to)
+        .executeTakeFirstOrThrow();
+      return Number(n);
+    });
+  }
+
   countReadings(nodeId?: number): Promise<number> {
     return this.#guard('count readings', async () => {
       let q = this.#db.selectFrom('readings').select((eb) => eb.fn.countAll<number>().as('n'));

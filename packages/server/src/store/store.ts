@@ -144,5 +144,8 @@ export interface Store {
    */
   importReadings(nodeId: number, rows: ImportReading[], opts?: { dryRun?: boolean }): Promise<ImportResult>;
 
+  /** How many raw readings a channel has in [from, to) (what `readRawReadings` pages through). */
+  countRawReadings(channelId: number, from: number, to: number): Promise<number>;
+
   countReadings(nodeId?: number): Promise<number>;
 }
