@@ -18,12 +18,13 @@ import drain from './scenarios/drain.js';
 import equipment from './scenarios/equipment.js';
 import ingest from './scenarios/ingest.js';
 import latency from './scenarios/latency.js';
+import pageWeight from './scenarios/page-weight.js';
 import query from './scenarios/query.js';
 
 // In the benchmarks issue's order: 1 ingest, 2 query, 3 charts (+ the dashboard's figures), 4 agent, 5 drain, 6 latency,
 // 7 connections. Slot 5 (backlog drain, bench/scenarios/drain.js) belongs to the delivery
 // work, which registers it here between agent and latency.
-const scenarios = [ingest, query, charts, dashboard, agent, drain, latency, connections, alerts, equipment].filter(Boolean);
+const scenarios = [ingest, query, charts, dashboard, pageWeight, agent, drain, latency, connections, alerts, equipment].filter(Boolean);
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

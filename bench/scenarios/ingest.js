@@ -114,7 +114,7 @@ export default {
       notes: [
         'Publisher: one MQTT.js client over TCP, 32 batches awaiting PUBACK; the server acknowledges a batch after its transaction commits, so the end-to-end figure is publish-to-durable-row.',
         'Self-checks: rows stored = readings sent (end to end, ceiling); messages received = messages sent (mosquitto).',
-        'The ceiling writes the readings table only; a stored batch also folds into the minute and hour rollups, updates the channel\'s last value and the node\'s counters, and returns the inserted rows for the live feed, all in the same transaction, behind the broker, the schema validation and Kysely\'s query building. Profile it with `node --cpu-prof` on a script like this scenario\'s endToEnd.',
+        'The ceiling writes the readings table only; a stored batch also folds into the minute and hour rollups, updates the channel\'s last value and the node\'s counters, and returns the inserted rows for the live feed, all in the same transaction, behind the broker and the batch validation. The batch\'s statements are written once per row count (packages/server/src/store/ingest-statements.ts) and well-formed batches skip zod (packages/server/src/ingest/fast-telemetry.ts). Profile it with `node --cpu-prof` on a script like this scenario\'s endToEnd.',
       ],
     };
   },

@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
+import mqtt from 'mqtt';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addNode, runProcess, runToEnd, SERVER_BIN, startAgentProcess, TEST_ADMIN_TOKEN, tempDir, writeAgentConfig, type CreatedNode, type ManagedProcess, type ServerHandle } from '../support/processes.js';
+import { addNode, eventually, runProcess, runToEnd, SERVER_BIN, startAgentProcess, TEST_ADMIN_TOKEN, tempDir, writeAgentConfig, type CreatedNode, type ManagedProcess, type ServerHandle } from '../support/processes.js';
 import { FAST_SENSORS, freePort, report, settle, sleep, storedCount, tally, type ChaosRig } from './chaos-support.js';
 import { createMosquitto, createServerAccount, SERVER_ACCOUNT, type Mosquitto } from './mosquitto.js';
 
@@ -107,6 +108,34 @@ describe('external Mosquitto broker (scale-out mode)', () => {
     expect(t.stored).toBe(t.produced);
     expect(t.checksumStored).toBe(t.checksumProduced);
   }, 150_000);
+
+  it('switches an actuator through Mosquitto: the command reaches the node, its result and retained state reach the server', async () => {
+    const shop = await addNode(configFile, 'ext-shop', mosquitto.url);
+    const server = rig.server ?? (await rig.startServer());
+    // A node as the agent speaks it, over Mosquitto with its own dynamic-security account.
+    const client = await mqtt.connectAsync(mosquitto.url, { username: 'ext-shop', password: shop.credential, clientId: 'ma-agent-ext-shop', protocolVersion: 4, reconnectPeriod: 0 });
+    try {
+      const state = (on: boolean) => ({ v: 1, actuator: 'plug', state: on ? 'on' : 'off', commanded: on ? 'on' : 'off', read_back: on ? 'on' : 'off', since: Date.now(), ts: Date.now(), lockout: null, fault: null });
+      client.on('message', (topic, payload) => {
+        const cmd = JSON.parse(payload.toString()) as { kind: string; id: string; actuator: string; value: string };
+        if (topic !== 'ma/v1/ext-shop/cmd' || cmd.kind !== 'actuate') return;
+        void client.publishAsync('ma/v1/ext-shop/state/plug', JSON.stringify(state(cmd.value === 'on')), { qos: 1, retain: true });
+        void client.publishAsync('ma/v1/ext-shop/cmd/result', JSON.stringify({ v: 1, id: cmd.id, kind: 'actuate', outcome: 'applied', code: 'ok', actuator: cmd.actuator, state: cmd.value, ts: Date.now() }), { qos: 1 });
+      });
+      await client.subscribeAsync('ma/v1/ext-shop/cmd', { qos: 1 });
+      await client.publishAsync('ma/v1/ext-shop/status', JSON.stringify({ v: 1, state: 'online', agent_version: 'test' }), { qos: 1, retain: true });
+      await client.publishAsync('ma/v1/ext-shop/state/plug', JSON.stringify(state(false)), { qos: 1, retain: true });
+      const headers = { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' };
+      await eventually(async () => ((await (await fetch(`${server.url}/api/v1/nodes/ext-shop`, { headers })).json()) as { online?: boolean }).online);
+      const r = await eventually(async () => {
+        const res = await fetch(`${server.url}/api/v1/nodes/ext-shop/actuators/plug/switch`, { method: 'POST', headers, body: JSON.stringify({ value: 'on', reason: 'through the external broker' }) });
+        return res.status === 200 ? ((await res.json()) as { state: string; outcome: string }) : undefined;
+      }, 15_000, 250);
+      expect(r).toMatchObject({ state: 'on', outcome: 'applied' });
+    } finally {
+      await client.endAsync();
+    }
+  }, 60_000);
 
   it('keeps nodes to their own topics on Mosquitto, and a revoked node is cut off', async () => {
     const other = await addNode(configFile, 'ext-other', mosquitto.url);

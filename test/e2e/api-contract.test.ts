@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createUser, login, request, type RawResponse, type Session } from '../support/login.js';
 import { exampleInput, malformedInput, OpenApiOracle, validInput, type OpenApiDocument, type Pools, type RequestInput } from '../support/openapi.js';
 import { addNode, runToEnd, startServerProcess, tempDir, type ServerHandle } from '../support/processes.js';
+import { tolerateEarlyClose } from '../support/early-close.js';
+import { uploadPhoto } from '../support/photos.js';
 
 /**
  * The OpenAPI document against the real server: every response of every route is one the
@@ -22,22 +24,6 @@ function sshPublicKey(): string {
   const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
   const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
   return `ssh-ed25519 ${Buffer.concat([str(Buffer.from('ssh-ed25519')), str(raw)]).toString('base64')} fuzz@test`;
-}
-
-/**
- * The server answers 413 from the Content-Length alone and closes the connection; when that
- * close lands while the client is still writing the 2 MB body, the client sees EPIPE or
- * ECONNRESET instead of the answer. That is the client's race, not the server's: try again.
- */
-async function tolerateEarlyClose(send: () => Promise<RawResponse>): Promise<RawResponse> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await send();
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (attempt >= 5 || (code !== 'EPIPE' && code !== 'ECONNRESET')) throw e;
-    }
-  }
 }
 
 describe('the API against its OpenAPI document', () => {
@@ -60,6 +46,7 @@ describe('the API against its OpenAPI document', () => {
     server = await startServerProcess({ dir: tmp.dir, mqttTcp: true });
     for (const name of ['alpha', 'beta']) {
       const node = await addNode(server.configFile, name, `${server.url.replace('http', 'ws')}/mqtt`);
+      if (name === 'alpha') expect(await uploadPhoto(server.url, name, node.credential)).toBe(1);
       const msg = JSON.stringify({ v: 1, channels: { 'm/t': { kind: 'sensor', driver: 'manual', unit: 'C' } }, readings: [{ seq: 1, ch: 'm/t', ts: Date.now(), v: 40 }] });
       expect((await runToEnd('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(server.mqttTcpPort), '-V', 'mqttv311', '-q', '1', '-u', name, '-P', node.credential, '-t', `ma/v1/${name}/telemetry`, '-m', msg])).code).toBe(0);
     }

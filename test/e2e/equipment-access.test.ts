@@ -96,6 +96,8 @@ describe('equipment and access, real server and agent', () => {
     const mqttUrl = `${server.url.replace('http', 'ws')}/mqtt`;
     node = await addNode(server.configFile, 'shop', mqttUrl);
     const key = (await api<{ public_key_pem: string }>('GET', '/api/v1/access/allow-list-key')).json.public_key_pem;
+    // `ma-server node add` writes the key into the node's agent.yaml, so a new node pins it from the start.
+    expect(node.agentConfig.access).toEqual({ allow_list_key: key });
     await writeFile(path.join(tmp.dir, 'allow-list.pub'), key);
     agentConfig = await writeAgentConfig(
       tmp.dir,

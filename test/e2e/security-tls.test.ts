@@ -82,6 +82,9 @@ describe('TLS with a private CA, pinned by enrollment', () => {
     expect(await readFile(path.join(tmp.dir, 'node', 'ca.pem'), 'utf8')).toBe(ours.ca.trim() + '\n');
     const config = parseYaml(await readFile(configFile, 'utf8')) as Record<string, unknown> & { server: { mqtt_url: string; ca_file: string } };
     expect(config.server).toMatchObject({ ca_file: 'ca.pem', mqtt_url: expect.stringMatching(/^wss:\/\//) });
+    // The allow-list key comes with enrollment too: the node can decide taps from its first start.
+    const key = await httpsJson<{ public_key_pem: string }>(ours, 'GET', '/api/v1/access/allow-list-key');
+    expect(config.access).toEqual({ allow_list_key: key.json.public_key_pem });
     config.drivers = [{ driver: 'simulated', interval: '200ms', sensors: [{ name: 'fridge', model: 'fridge' }] }];
     await writeFile(configFile, toYaml(config));
     agent = startAgentProcess(configFile);

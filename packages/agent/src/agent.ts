@@ -17,6 +17,7 @@ import { LogChannel } from './remote-logs/log-channel.js';
 import type { LogRing } from './remote-logs/log-ring.js';
 import { startTunnel, tunnelServerUrl, type RunningTunnel } from './tunnel/start-tunnel.js';
 import { Uplink } from './uplink.js';
+import type { CameraNode } from './cameras/camera-node.js';
 
 export interface RunningAgent {
   outbox: Outbox;
@@ -48,6 +49,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
   const ready: { uplink?: Uplink } = {};
   let tunnel: RunningTunnel | undefined = undefined; // set once the uplink exists (its status reads it)
   let equipment: EquipmentNode | undefined = undefined; // set once the drivers run
+  let cameras: CameraNode | undefined = undefined; // set once the uplink exists (its status reads it)
   const early: NodeEvent[] = [];
   const publishEvent = (e: NodeEvent): void => {
     if (ready.uplink) ready.uplink.publishEvent(e);
@@ -106,6 +108,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
         ...(c.labels !== undefined ? { labels: c.labels } : {}),
       };
     }
+    if (cameras) Object.assign(out, cameras.channels());
     return out;
   };
 
@@ -151,6 +154,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
           clock_synced: clock.isSynced(),
           ...(tunnel ? { tunnel: tunnel.status() } : {}),
           ...(equipment ? equipment.status() : {}),
+          ...(cameras ? { cameras: { spool: cameras.spool.stats(), cameras: cameras.health() } } : {}),
           ...(fault ? { last_fault: fault } : {}),
           ...(boot ? { boot_id: boot } : {}),
           ...(primaryIp() ? { ip: primaryIp() } : {}),
@@ -219,6 +223,25 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
       statusChanged: () => uplink.publishStatus(),
     });
   }
+  // Camera code loads only on nodes that have cameras.
+  if (config.cameras.length > 0) {
+    const { CameraNode } = await import('./cameras/camera-node.js');
+    cameras = new CameraNode({
+      cameras: config.cameras,
+      upload: config.camera_upload,
+      serverUrl: config.camera_upload.server_url ?? tunnelServerUrl(config),
+      node: config.node,
+      credential: loaded.credential,
+      ca,
+      dataDir: loaded.dataDir,
+      log: log.child({ name: 'agent.cameras' }),
+      now: () => clock.wallNow(),
+      publishEvent,
+      reading: (ch, v, ts) => appendReading({ ch, v, ts }),
+    });
+    await cameras.start();
+    uplink.resendMeta();
+  }
   uplink.start();
   // A tunnel state change is news for whoever wants to ssh in: refresh the status at once.
   tunnel = await startTunnel(loaded, log.child({ name: 'agent.tunnel' }), () => uplink.publishStatus());
@@ -252,6 +275,7 @@ export async function startAgent(loaded: LoadedAgentConfig, log: Logger, extras:
       abort.abort();
       clock.stop();
       await step('tunnel', tunnel?.stop(), outboxFrom);
+      await step('cameras', cameras?.stop(), outboxFrom);
       logChannel?.stop();
       await step('scheduler', scheduler.stop(), outboxFrom);
       if (pending.length > 0) flush();

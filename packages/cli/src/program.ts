@@ -7,6 +7,7 @@ import { registerGrantCommands } from './commands/grant.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerOutboxCommand } from './commands/outbox.js';
+import { registerProvisionCommands } from './commands/provision.js';
 import { registerNodeCommands, registerNodeCredentialCommands } from './commands/node.js';
 import { registerSshConfigCommand } from './commands/ssh-config.js';
 import { registerLogsCommand } from './commands/logs.js';
@@ -24,6 +25,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .description('Monitor Actuator operator CLI')
     .version(CLI_VERSION)
     .option('-s, --server <url>', 'server URL (env MA_SERVER)', env.MA_SERVER ?? 'http://localhost:8080')
+    .option('--home <dir>', 'the private directory from `ma init` (env MA_HOME; else found from the working directory upwards)')
     .option('-t, --token <token>', 'API token: a user token (`ma token create`) or the bootstrap admin token (env MA_TOKEN)', env.MA_TOKEN)
     .showHelpAfterError();
   const client = () => {
@@ -44,7 +46,8 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   registerImportCommand(program, client, out);
   registerExportCommand(program, out);
   registerLogsCommand(program, out);
-  registerInitCommand(program, out);
+  registerInitCommand(program, out, env);
+  registerProvisionCommands(program, client, out, env);
   registerOutboxCommand(program, env);
   return program;
 }

@@ -35,6 +35,8 @@ export interface NodeSummary {
   started_at: number | null;
   tunnel_port: number;
   stats: NodeStats;
+  /** The node's tags; only in the node list (`GET /api/v1/nodes`). */
+  tags?: string[];
 }
 
 export interface ChannelSummary {

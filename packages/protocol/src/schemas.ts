@@ -95,6 +95,23 @@ export const statusSchema = z.object({
       restarts: z.number().int().nonnegative(),
     })
     .optional(),
+  /** Cameras (issue #16): the photo spool and each camera's health, when the node has cameras. */
+  cameras: z
+    .object({
+      spool: z.object({ pending: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), dropped: z.number().int().nonnegative(), refused: z.number().int().nonnegative() }),
+      cameras: z
+        .array(
+          z.object({
+            name: z.string().max(40),
+            photos: z.number().int().nonnegative(),
+            consecutive_failures: z.number().int().nonnegative(),
+            fault: z.string().max(512).nullable(),
+            last_photo_at: z.number().int().positive().nullable(),
+          }),
+        )
+        .max(32),
+    })
+    .optional(),
 });
 export type Status = z.infer<typeof statusSchema>;
 

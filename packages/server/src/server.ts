@@ -21,6 +21,9 @@ import { AuthService } from './auth/auth-service.js';
 import { EnrollmentService } from './enrollment/enrollment-service.js';
 import { EnrollmentStore } from './enrollment/enrollment-store.js';
 import { EquipmentService } from './equipment/equipment-service.js';
+import { loadAccessKeys } from './access/access-keys.js';
+import { PhotoService } from './cameras/photo-service.js';
+import { PhotosStore } from './cameras/photos-store.js';
 import { openStore } from './store/open-store.js';
 import { loadServerTls } from './tls/server-tls.js';
 import type { Store } from './store/store.js';
@@ -52,7 +55,8 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
   const live = new LiveHub();
   const ingest = new Ingest(store, live, log.child({ name: 'server.ingest' }));
   const external = config.mqtt.external;
-  const registry = new NodeRegistry(store, external ? 'server' : 'puback');
+  const accessKeys = await loadAccessKeys(dataDir);
+  const registry = new NodeRegistry(store, external ? 'server' : 'puback', accessKeys.publicKeyPem);
   const markOffline = async (nodeId: number, name: string): Promise<void> => {
     await store.setNodeStatus(nodeId, { online: false });
     live.publish({ type: 'status', node: name, online: false, last_seen: (await store.getNodeById(nodeId))?.last_seen ?? null });
@@ -144,6 +148,20 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
   });
   await tunnels.start();
 
+  // Photos from node cameras (issue #16): files by sha256 under cameras.dir, rows in the database.
+  const photos = new PhotoService(new PhotosStore(store), {
+    dir: resolvePath(dataDir, config.cameras.dir),
+    thumbnailWidth: config.cameras.thumbnail_width,
+    maxPhotoBytes: config.cameras.max_photo_bytes,
+    log: log.child({ name: 'server.cameras' }),
+    retention: { maxAgeMs: config.cameras.retention.max_age, maxCount: config.cameras.retention.max_count, maxBytes: config.cameras.retention.max_bytes },
+  });
+  await photos.start();
+  const retentionTimer = setInterval(() => {
+    photos.applyRetention().catch((err: unknown) => log.error({ err }, 'photo retention failed; retrying at the next check'));
+  }, config.cameras.retention.check_interval);
+  retentionTimer.unref();
+
   let mqttUrl = '';
   const app = await buildHttpApp({
     store,
@@ -163,6 +181,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     tunnels: { service: tunnels, sshd: { host: tunnelsConfig.sshd_host, port: tunnelsConfig.sshd_port }, user: tunnelsConfig.user, authorizedKeysFile, store: tunnelsStore },
     alerts,
     equipment,
+    photos: { service: photos, maxChunkBytes: config.cameras.max_chunk_bytes },
   });
 
   let mqttTcpPort: number | undefined;
@@ -172,6 +191,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     else if (config.mqtt.tcp.enabled) mqttTcpPort = await broker.listenTcp(config.mqtt.tcp.host, config.mqtt.tcp.port, configHint, tls);
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (e) {
+    clearInterval(retentionTimer);
     await externalBroker?.close();
     await broker.close();
     await app.close();
@@ -203,6 +223,7 @@ export async function startServer(loaded: LoadedServerConfig, log: Logger): Prom
     store,
     registry,
     stop: async () => {
+      clearInterval(retentionTimer);
       sweeper.stop();
       tunnels.stop();
       await externalBroker?.close();

@@ -6,9 +6,30 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 
-export async function writeFileDurably(file: string, data: string, mode = 0o600): Promise<void> {
+/** The write in flight per file: writes to one file are applied one after another, in call order. */
+const pending = new Map<string, Promise<void>>();
+let sequence = 0;
+
+/**
+ * Replaces `file` with `data` durably. Two writes of the same file started together (a new
+ * allow-list arriving while the previous one is still being saved) are queued, so the last call
+ * wins and neither fails: each also uses its own temp name, because a shared one let the first
+ * rename take the second's file away (ENOENT).
+ */
+export function writeFileDurably(file: string, data: string, mode = 0o600): Promise<void> {
+  const previous = pending.get(file) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => writeNow(file, data, mode));
+  pending.set(file, next);
+  const forget = (): void => {
+    if (pending.get(file) === next) pending.delete(file);
+  };
+  next.then(forget, forget);
+  return next;
+}
+
+async function writeNow(file: string, data: string, mode: number): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}.${++sequence}.tmp`;
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data, 'utf8');

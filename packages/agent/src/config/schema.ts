@@ -4,6 +4,7 @@ import { accessConfigSchema, equipmentConfigSchema } from '../access/access-conf
 import { readersConfigSchema } from '../access/readers/readers-config.js';
 import { actuatorsConfigSchema } from '../actuators/actuators-config.js';
 import { tunnelConfigSchema } from '../tunnel/tunnel-config.js';
+import { camerasConfigSchema, photoUploadSchema } from '../cameras/cameras-config.js';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 
@@ -127,6 +128,10 @@ export const agentConfigSchema = z
     equipment: equipmentConfigSchema,
     /** Access control: the pinned allow-list key. */
     access: accessConfigSchema,
+    /** Cameras taking periodic photos, masked on the node (docs/cameras.md). */
+    cameras: camerasConfigSchema,
+    /** The durable photo spool and its upload to the server (docs/cameras.md). */
+    camera_upload: photoUploadSchema,
   })
   .strict();
 

@@ -9,6 +9,7 @@ import { externalBrokerOptions } from '../mqtt-external/external-config.js';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { SERVER_VERSION, startServer } from '../server.js';
 import { openStore } from '../store/open-store.js';
+import { loadAccessKeys } from '../access/access-keys.js';
 
 const HELP = `ma-server ${SERVER_VERSION}: the Monitor Actuator control point
 
@@ -80,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
     let provisioningClient: MqttClient | undefined;
     try {
       await store.migrate();
-      const registry = new NodeRegistry(store, external ? 'server' : 'puback');
+      const registry = new NodeRegistry(store, external ? 'server' : 'puback', (await loadAccessKeys(loaded.dataDir)).publicKeyPem);
       if (external?.provisioning === 'mosquitto-dynsec' && (sub === 'add' || sub === 'rotate')) {
         // Node accounts on the external broker follow the credential, as when the server issues it.
         const o = await externalBrokerOptions(external, loaded.file);

@@ -1,4 +1,4 @@
-import { durationSchema } from '@ma/protocol';
+import { durationSchema, parseDuration } from '@ma/protocol';
 import { z } from 'zod';
 import { alertsConfigSchema } from '../alerts/config-schema.js';
 
@@ -138,6 +138,43 @@ export const serverConfigSchema = z
         command_timeout: durationSchema('5s'),
         /** How often allow-lists are re-checked for changes that time alone brings (expiring trainings, schedules). */
         allow_list_refresh: durationSchema('30s'),
+      })
+      .strict()
+      .default({}),
+    /** Photos from node cameras (docs/cameras.md). */
+    cameras: z
+      .object({
+        /** Where photo files are kept, by sha256; relative paths resolve against data_dir. */
+        dir: z.string().default('photos'),
+        /** Width of the thumbnails made on the server, in pixels. */
+        thumbnail_width: z.number().int().min(32).max(2048).default(320),
+        /** Largest photo a node may upload, in bytes. */
+        max_photo_bytes: z.number().int().min(1024).default(20 * 1024 * 1024),
+        /** Largest upload chunk, in bytes (agents send 256 KiB by default). */
+        max_chunk_bytes: z.number().int().min(4096).max(16 * 1024 * 1024).default(1024 * 1024),
+        /** Per camera, whichever is reached first; the oldest photos go. None set: photos are kept. */
+        retention: z
+          .object({
+            max_age: z
+              .union([z.string(), z.number()])
+              .optional()
+              .transform((v, ctx) => {
+                if (v === undefined) return undefined;
+                const ms = parseDuration(v);
+                if (ms === undefined || ms <= 0) {
+                  ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a duration such as "30d" or "12h"' });
+                  return z.NEVER;
+                }
+                return ms;
+              })
+              .describe('a duration such as "30d" or "12h"'),
+            max_count: z.number().int().min(1).optional(),
+            max_bytes: z.number().int().min(1).optional(),
+            /** How often the limits are applied. */
+            check_interval: durationSchema('10m'),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

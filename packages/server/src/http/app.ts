@@ -1,6 +1,7 @@
 import fastifyWebsocket from '@fastify/websocket';
 import { ErrorCode, httpStatusFor, isMaError } from '@ma/protocol';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyCompress from '@fastify/compress';
 import { registerAuthHooks } from './auth-hooks.js';
 import { HttpContext, type HttpDeps } from './context.js';
 import { registerAuditRoutes } from './routes/audit.js';
@@ -34,6 +35,7 @@ import { registerActuatorRoutes } from './routes/actuators.js';
 import { registerEquipmentRoutes } from './routes/equipment.js';
 import { registerPeopleRoutes } from './routes/people.js';
 import { registerTrainingAndUsageRoutes } from './routes/trainings-usage.js';
+import { registerPhotoRoutes } from './routes/photos.js';
 
 export type { HttpDeps } from './context.js';
 export { defaultWebDist } from './routes/static.js';
@@ -74,6 +76,13 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     return reply.status(500).send(errorBody(ErrorCode.Internal, 'internal error; see the server log'));
   });
 
+  // API answers (JSON, CSV) above 1 KB go out compressed when the client accepts it; brotli at
+  // quality 4 costs about what gzip does per request. Dashboard assets arrive precompressed from
+  // the build (routes/static.ts) and are left alone (their Content-Encoding is already set).
+  // WebSocket upgrades never pass through this onSend hook. Request bodies are not inflated: the
+  // API takes plain JSON, as before, rather than a new input path to bound.
+  await app.register(fastifyCompress, { threshold: 1024, encodings: ['br', 'gzip'], globalDecompression: false });
+
   // One WebSocket message may carry a whole MQTT packet; the broker's own limit
   // (mqtt.max_packet_bytes) is what refuses an oversized one, on every transport alike.
   await app.register(fastifyWebsocket, { options: { maxPayload: Math.max(1024 * 1024, (deps.broker?.maxPacketBytes ?? 0) + 16) } });
@@ -106,6 +115,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     registerPeopleRoutes(app, ctx, eqa);
     registerTrainingAndUsageRoutes(app, ctx, eqa);
   }
+  if (deps.photos) registerPhotoRoutes(app, ctx, deps.photos.service, deps.photos.maxChunkBytes);
   await registerStaticRoutes(app, deps.webDistDir);
   return app;
 }

@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import type { EmbeddedBroker } from '../broker/embedded-broker.js';
 import type { EnrollmentService } from '../enrollment/enrollment-service.js';
 import type { EquipmentService } from '../equipment/equipment-service.js';
+import type { PhotoService } from '../cameras/photo-service.js';
 import type { LiveHub } from '../live/live-hub.js';
 import type { NodeRegistry } from '../nodes/node-registry.js';
 import type { ChannelRow, NodeRow, Store } from '../store/store.js';
@@ -45,6 +46,8 @@ export interface HttpDeps {
   alerts?: AlertsService | undefined;
   /** Equipment, people, cards, trainings, commands and usage (routes/equipment*.ts, routes/people.ts). */
   equipment?: EquipmentService | undefined;
+  /** Photos from node cameras: uploads, files and thumbnails (routes/photos.ts). */
+  photos?: { service: PhotoService; maxChunkBytes: number } | undefined;
 }
 
 /** Route schemas carry OpenAPI's summary and tags beside what fastify validates. */

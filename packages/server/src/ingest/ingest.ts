@@ -19,6 +19,7 @@ import type { z } from 'zod';
 import type { LiveHub } from '../live/live-hub.js';
 import type { ChannelRow, ReadingInput, Store } from '../store/store.js';
 import { toChannelSummary } from '../http/views.js';
+import { plainTelemetryBatch } from './fast-telemetry.js';
 import { RejectLog } from './reject-log.js';
 import { explainImplausibility, implausibility, type Implausibility } from './plausibility.js';
 
@@ -192,7 +193,10 @@ export class Ingest {
   }
 
   async #telemetry(node: NodeIdentity, json: unknown, now: number): Promise<IngestOutcome> {
-    const parsed = this.#parse(telemetryBatchSchema, json, 'telemetry');
+    // Most batches take the allocation-free check; the rest (channel metadata, or anything
+    // doubtful) the schema, which also explains a rejection (fast-telemetry.ts).
+    const plain = plainTelemetryBatch(json);
+    const parsed = plain ? { data: plain } : this.#parse(telemetryBatchSchema, json, 'telemetry');
     if ('reason' in parsed) return this.#reject(node, parsed.reason, now);
     const batch = parsed.data;
     const refused = new Map<Implausibility, number[]>();
@@ -204,14 +208,14 @@ export class Ingest {
     for (const [why, seqs] of refused) {
       await this.#reject(node, `telemetry: ${seqs.length} reading(s) (seq ${Math.min(...seqs)}..${Math.max(...seqs)}) ${explainImplausibility(why)} were refused`, now);
     }
-    if (plausible.length < batch.readings.length) {
-      batch.readings = plausible;
-      if (batch.readings.length === 0) return { accepted: true };
-    }
+    // A local copy, never written back: the fast path's batch is the message's own JSON, which
+    // the acknowledgement still reads afterwards (ackFor).
+    const readings = plausible.length < batch.readings.length ? plausible : batch.readings;
+    if (readings.length === 0) return { accepted: true };
     const channels = await this.#channelMap(node.id);
     if (batch.channels) await this.#applyMeta(node, batch.channels, channels);
 
-    const unknown = [...new Set(batch.readings.map((r) => r.ch).filter((k) => !channels.has(k)))];
+    const unknown = [...new Set(readings.map((r) => r.ch).filter((k) => !channels.has(k)))];
     if (unknown.length > 0) {
       const rows = await this.store.ensureChannels(node.id, unknown);
       for (const [key, row] of rows) {
@@ -220,7 +224,7 @@ export class Ingest {
       }
     }
 
-    const rows = batch.readings.map((r) => ({ seq: r.seq, channel_id: channels.get(r.ch)!.id, ts: r.ts, value: r.v }));
+    const rows = readings.map((r) => ({ seq: r.seq, channel_id: channels.get(r.ch)!.id, ts: r.ts, value: r.v }));
     const result = await this.store.insertReadings(node.id, rows);
     await this.store.touchNode(node.id, now);
     if (result.insertedRows.length > 0) {

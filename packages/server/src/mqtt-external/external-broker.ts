@@ -27,6 +27,15 @@ export function ingestFilters(group: string): string[] {
 }
 
 /**
+ * The equipment topics every replica subscribes to on its own (not shared): a command's
+ * `cmd/result` must reach the replica waiting for it, whichever one that is, and actuator states
+ * are retained, which a broker does not deliver on a shared subscription. Both are small.
+ */
+export function equipmentFilters(): string[] {
+  return [`${TOPIC_ROOT}/+/cmd/result`, `${TOPIC_ROOT}/+/state/+`];
+}
+
+/**
  * Ingest from an external broker (scale-out mode). The server holds a persistent session
  * (clean: false) with QoS 1 subscriptions, and delays each PUBACK until ingest has committed:
  * MQTT.js sends the PUBACK when handleMessage calls back. After commit it also publishes the
@@ -106,12 +115,12 @@ export class ExternalBroker {
   async #subscribe(): Promise<void> {
     try {
       // `resubscribe: true` makes MQTT.js send SUBSCRIBE even for filters it believes are active.
-      const filters = Object.fromEntries(ingestFilters(this.opts.shareGroup).map((f) => [f, { qos: 1 as const }]));
+      const filters = Object.fromEntries([...ingestFilters(this.opts.shareGroup), ...equipmentFilters()].map((f) => [f, { qos: 1 as const }]));
       await this.client.subscribeAsync({ ...filters, resubscribe: true } as ISubscriptionMap);
     } catch (err) {
       throw new MaError(
         ErrorCode.TransportAuth,
-        `the external broker refused the ingest subscriptions (${ingestFilters(this.opts.shareGroup).join(', ')}) for ${this.opts.username}; ` +
+        `the external broker refused the ingest subscriptions (${[...ingestFilters(this.opts.shareGroup), ...equipmentFilters()].join(', ')}) for ${this.opts.username}; ` +
           'its ACL must allow subscribing to them (see docs/external-broker.md)',
         { cause: err },
       );

@@ -33,6 +33,12 @@ export class NodeRegistry {
     private readonly store: Store,
     /** `server` when nodes connect to an external broker, whose PUBACK is not a commit. */
     readonly ackMode: AgentAckMode = 'puback',
+    /**
+     * The allow-list signing key's public half (PEM), written into every agent config so a new
+     * node pins it from its first start: without it a node cannot decide a tap while the
+     * server is away, and would deny every card.
+     */
+    private readonly allowListKeyPem?: string,
   ) {}
 
   addListener(l: CredentialListener): void {
@@ -75,7 +81,7 @@ export class NodeRegistry {
   }
 
   agentConfig(name: string, credential: string, mqttUrl: string): string {
-    return agentConfigFor(name, credential, mqttUrl, this.ackMode);
+    return agentConfigFor(name, credential, mqttUrl, this.ackMode, this.allowListKeyPem);
   }
 
   async #tell(call: (l: CredentialListener) => Promise<void>): Promise<void> {
@@ -84,12 +90,13 @@ export class NodeRegistry {
 }
 
 /** The agent.yaml a new node needs: where to connect and who it is. Drivers are left to the operator. */
-export function agentConfigFor(name: string, credential: string, mqttUrl: string, ackMode: AgentAckMode = 'puback'): string {
+export function agentConfigFor(name: string, credential: string, mqttUrl: string, ackMode: AgentAckMode = 'puback', allowListKeyPem?: string): string {
   return toYaml({
     node: name,
     server: { mqtt_url: mqttUrl, credential },
     data_dir: '/var/lib/ma-agent',
     ...(ackMode === 'server' ? { uplink: { ack: 'server' } } : {}),
+    ...(allowListKeyPem ? { access: { allow_list_key: allowListKeyPem } } : {}),
     drivers: [{ driver: 'ds18b20' }, { driver: 'system' }],
   });
 }

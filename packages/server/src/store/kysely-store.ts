@@ -3,6 +3,7 @@ import { ErrorCode, MaError, type ChannelMeta, type NodeStats, type SeriesRespon
 import type { ChannelsTable, Database, NodesTable, RollupTableName } from './database.js';
 import type { SqlDialectName } from './dialect.js';
 import { HOUR, MINUTE, chooseBucketMs, clampPoints, planBuckets } from './downsample.js';
+import { IngestStatements } from './ingest-statements.js';
 import { runMigrations } from './migrations.js';
 import { latestPerChannel, rollUp } from './rollup.js';
 import { toStorageError } from './storage-errors.js';
@@ -50,14 +51,16 @@ interface BucketRow {
 /** The Store over Kysely; the same code serves SQLite and PostgreSQL. */
 export class KyselyStore implements Store {
   readonly dialect: SqlDialectName;
-  readonly #db: Kysely<Database>;
-  /** SQLite spells the two-argument minimum `min(a, b)`; PostgreSQL spells it `least(a, b)`. */
+  /** For imports' rollups: SQLite spells the two-argument minimum `min(a, b)`; PostgreSQL `least(a, b)`. */
   readonly #least: string;
   readonly #greatest: string;
+  readonly #db: Kysely<Database>;
+  readonly #ingest: IngestStatements;
 
   constructor(db: Kysely<Database>, dialect: SqlDialectName) {
     this.#db = db;
     this.dialect = dialect;
+    this.#ingest = new IngestStatements(dialect);
     this.#least = dialect === 'sqlite' ? 'min' : 'least';
     this.#greatest = dialect === 'sqlite' ? 'max' : 'greatest';
   }
@@ -154,13 +157,9 @@ export class KyselyStore implements Store {
 
   /** Moves `last_seen` forward only, so a late message cannot make a node look older. */
   touchNode(nodeId: number, last_seen: number): Promise<void> {
+    // Once per telemetry batch: a statement written once (ingest-statements.ts), like insertReadings'.
     return this.#guard(`touch node ${nodeId}`, async () => {
-      await this.#db
-        .updateTable('nodes')
-        .set({ last_seen })
-        .where('id', '=', nodeId)
-        .where((eb) => eb.or([eb('last_seen', 'is', null), eb('last_seen', '<', last_seen)]))
-        .execute();
+      await this.#db.executeQuery(this.#ingest.touchNode(nodeId, last_seen));
     });
   }
 
@@ -329,38 +328,27 @@ export class KyselyStore implements Store {
 
   insertReadings(nodeId: number, rows: ReadingInput[]): Promise<InsertResult> {
     if (rows.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0, insertedRows: [] });
+    // The hot path of ingest: statements come from #ingest (written once per row count) rather
+    // than the query builder, which rebuilt and recompiled the same text for every batch.
+    const q = this.#ingest;
     return this.#guard(`store ${rows.length} readings of node ${nodeId}`, () =>
       this.#db.transaction().execute(async (trx) => {
         const insertedRows: ReadingInput[] = [];
         for (const chunk of chunks(rows, READINGS_PER_STATEMENT)) {
-          const returned = await trx
-            .insertInto('readings')
-            .values(chunk.map((r) => ({ node_id: nodeId, seq: r.seq, channel_id: r.channel_id, ts: r.ts, value: r.value })))
-            .onConflict((oc) => oc.columns(['node_id', 'seq']).doNothing())
-            .returning(['seq', 'channel_id', 'ts', 'value'])
-            .execute();
-          insertedRows.push(...returned);
+          const returned = await trx.executeQuery(q.insertReadings(nodeId, chunk));
+          for (const r of returned.rows) insertedRows.push(r);
         }
         insertedRows.sort((a, b) => a.seq - b.seq);
         const inserted = insertedRows.length;
         const duplicates = rows.length - inserted;
 
         if (inserted > 0) {
-          await this.#addRollups(trx, 'readings_1m', insertedRows, MINUTE);
-          await this.#addRollups(trx, 'readings_1h', insertedRows, HOUR);
-          for (const r of latestPerChannel(insertedRows)) {
-            await trx
-              .updateTable('channels')
-              .set({ last_ts: r.ts, last_value: r.value })
-              .where('id', '=', r.channel_id)
-              .where((eb) => eb.or([eb('last_ts', 'is', null), eb('last_ts', '<', r.ts)]))
-              .execute();
+          for (const [table, bucketMs] of [['readings_1m', MINUTE], ['readings_1h', HOUR]] as const) {
+            for (const chunk of chunks(rollUp(insertedRows, bucketMs), ROLLUPS_PER_STATEMENT)) await trx.executeQuery(q.upsertRollups(table, chunk));
           }
+          for (const r of latestPerChannel(insertedRows)) await trx.executeQuery(q.updateLastValue(r.channel_id, r.ts, r.value));
         }
-        const increments: Partial<Record<StatCounter, number>> = {};
-        if (inserted > 0) increments.readings_stored = inserted;
-        if (duplicates > 0) increments.readings_duplicate = duplicates;
-        await this.#addStats(trx, nodeId, increments);
+        await trx.executeQuery(q.addReadingStats(nodeId, inserted, duplicates));
         return { inserted, duplicates, insertedRows };
       }),
     );

@@ -2,6 +2,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } f
 import { ErrorCode, MaError } from '@ma/protocol';
 import { alertsMigration } from '../alerts/alerts-migration.js';
 import { equipmentMigration } from '../equipment/equipment-migration.js';
+import { photosMigration } from '../cameras/photos-migration.js';
 import { authMigration } from '../auth/auth-migration.js';
 import { preferencesMigration } from '../preferences/preferences-migration.js';
 import type { SqlDialectName } from './dialect.js';
@@ -134,6 +135,8 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
     '0010_preferences_saved_views': preferencesMigration(dialect),
     // Equipment, people, cards, trainings, lock-outs, sessions, allow-lists (issue #14): see equipment/equipment-migration.ts.
     '0020_equipment_access': equipmentMigration(dialect),
+    // Photos from node cameras (issue #16): see cameras/photos-migration.ts.
+    '0030_cameras_photos': photosMigration(dialect),
     // Import of old readings (issue #18): imported rows take negative seqs from a per-node counter,
     // so they can never collide with an agent's (positive) outbox seqs, and a partial unique index
     // makes "same channel, same timestamp" a duplicate even when two imports race.

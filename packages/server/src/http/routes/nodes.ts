@@ -9,10 +9,12 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: HttpContext): void
 
   app.get(
     '/api/v1/nodes',
-    { schema: doc({ summary: 'List nodes', tags: ['nodes'], response: { 200: { type: 'object', properties: { nodes: { type: 'array', items: nodeSummarySchema } } } } }) },
+    { schema: doc({ summary: 'List nodes', tags: ['nodes'], response: { 200: { type: 'object', properties: { nodes: { type: 'array', items: { ...nodeSummarySchema, properties: { ...nodeSummarySchema.properties, tags: { type: 'array', items: { type: 'string' } } } } } } } } }) },
     async (req): Promise<NodeListResponse> => {
       const visible = await ctx.canView(req);
-      return { nodes: await Promise.all((await deps.store.listNodes()).filter(visible).map((n) => ctx.nodeSummary(n))) };
+      // Tags ride along so `ma inventory` can group nodes by tag without one request per node.
+      const tags = await deps.auth.grants.allNodeTags();
+      return { nodes: await Promise.all((await deps.store.listNodes()).filter(visible).map(async (n) => ({ ...(await ctx.nodeSummary(n)), tags: tags.get(n.name) ?? [] }))) };
     },
   );
 

@@ -13,7 +13,12 @@ export function defaultWebDist(): string | undefined {
   return candidates.find((c) => existsSync(path.join(c, 'index.html')));
 }
 
-/** Serves the dashboard with an SPA fallback: deep links load index.html, API misses stay JSON 404s. */
+/**
+ * Serves the dashboard with an SPA fallback: deep links load index.html, API misses stay JSON 404s.
+ * The build writes brotli and gzip copies beside each asset (packages/web/scripts/precompress.js);
+ * `preCompressed` picks the best one the client accepts, with the original's Content-Type and an
+ * ETag of the copy actually sent, so a cache never mixes encodings.
+ */
 export async function registerStaticRoutes(app: FastifyInstance, webDistDir: string | undefined): Promise<void> {
   if (!webDistDir) {
     app.get('/', async (_req, reply) =>
@@ -22,7 +27,14 @@ export async function registerStaticRoutes(app: FastifyInstance, webDistDir: str
     app.setNotFoundHandler(apiNotFound);
     return;
   }
-  await app.register(fastifyStatic, { root: webDistDir, wildcard: false, maxAge: '1h' });
+  await app.register(fastifyStatic, {
+    root: webDistDir,
+    wildcard: false,
+    maxAge: '1h',
+    preCompressed: true,
+    // The same URL answers differently per Accept-Encoding: shared caches must key on it.
+    setHeaders: (res) => res.setHeader('vary', 'accept-encoding'),
+  });
   app.setNotFoundHandler((req, reply) => {
     if (req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/mqtt')) {
       return reply.header('cache-control', 'no-cache').sendFile('index.html');
