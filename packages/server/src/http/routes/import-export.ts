@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ChannelRow, ImportReading, NodeRow } from '../../store/store.js';
 import { doc, type HttpContext } from '../context.js';
 import { csvText } from '../csv-format.js';
-import { documentedBody, errorSchema } from '../schemas.js';
+import { documentedBody, errorSchema, nodeNamedParam } from '../schemas.js';
 import { parseTimeParam } from '../time-param.js';
 
 /** Readings per import request: a batch is one transaction, and its JSON stays well under the body limit. */
@@ -43,7 +43,7 @@ export function registerImportExportRoutes(app: FastifyInstance, ctx: HttpContex
       schema: doc({
         summary: "Import a batch of old readings into a node (admin, or the node's admin grant); same channel and timestamp is a duplicate",
         tags: ['readings'],
-        params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+        params: nodeNamedParam,
         body: {
           type: 'object',
           properties: {
