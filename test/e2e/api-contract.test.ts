@@ -140,6 +140,8 @@ describe('the API against its OpenAPI document', () => {
       'put /api/v1/equipment/{equipment}/trainings/{person}': { path: '/api/v1/equipment/laser/trainings/Ada', query: '', contentType: 'application/json', body: JSON.stringify({ expires_in_days: 365, reason: 'induction' }) },
       'delete /api/v1/people/{id}': { path: '/api/v1/people/2', query: '?reason=contract', contentType: 'application/json', body: undefined },
       'patch /api/v1/users/{user}': { path: '/api/v1/users/spare', query: '', contentType: 'application/json', body: JSON.stringify({ role: 'member' }) },
+      'post /api/v1/nodes/{name}/import': { path: '/api/v1/nodes/alpha/import', query: '', contentType: 'application/json', body: JSON.stringify({ channels: { 'ds18b20/28-00000c1a748d': { driver: 'ds18b20', unit: 'C', labels: { place: 'fridge' } } }, readings: [{ channel: 'ds18b20/28-00000c1a748d', ts: Date.parse('2019-03-04T12:00:15Z'), value: 2.603 }] }) },
+      'get /api/v1/export': { path: '/api/v1/export', query: '?node=alpha&format=jsonl', contentType: 'application/json', body: undefined },
     };
     // Routes whose success needs what a contract run cannot have: a connected agent (logs), a
     // valid one-time token or code, no users at all (first run), or a destructive action

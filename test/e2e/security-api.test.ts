@@ -101,6 +101,13 @@ describe('API security', () => {
             const r = await request(`${server.url}${url}`, as(name));
             expect({ name, url, status: r.status }).toEqual({ name, url, status: (u.sees as readonly string[]).includes(node) ? 200 : 404 });
           }
+        } else if (path === '/api/v1/export') {
+          // Export (issue #18) by node: every reading of a node its viewers may read, 404 for others.
+          for (const node of ['alpha', 'beta']) {
+            const url = `${path}?node=${node}&format=jsonl`;
+            const r = await request(`${server.url}${url}`, as(name));
+            expect({ name, url, status: r.status }).toEqual({ name, url, status: (u.sees as readonly string[]).includes(node) ? 200 : 404 });
+          }
         } else if (nodeScoped) {
           for (const node of ['alpha', 'beta']) {
             // A photo (issue #16) is seen exactly as its node is.

@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { ApiClient } from './api-client.js';
 import { registerAlertCommands } from './commands/alert.js';
 import { registerEquipmentCommands } from './commands/equipment.js';
+import { registerExportCommand } from './commands/export.js';
 import { registerGrantCommands } from './commands/grant.js';
+import { registerImportCommand } from './commands/import.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerOutboxCommand } from './commands/outbox.js';
 import { registerProvisionCommands } from './commands/provision.js';
@@ -41,6 +43,8 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   registerSshKeyCommands(program, client, out);
   registerStatusCommand(program, client, out);
   registerEquipmentCommands(program, client, out);
+  registerImportCommand(program, client, out);
+  registerExportCommand(program, out);
   registerLogsCommand(program, out);
   registerInitCommand(program, out, env);
   registerProvisionCommands(program, client, out, env);

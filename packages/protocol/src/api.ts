@@ -114,3 +114,39 @@ export type LiveMessage =
   | { type: 'status'; node: string; online: boolean; last_seen: number | null }
   | { type: 'channel'; channel: ChannelSummary }
   | { type: 'equipment'; node: string; event: EquipmentLiveEvent };
+
+/** Channel metadata an import may give for channels it creates; existing channels keep theirs. */
+export interface ImportChannelMeta {
+  driver?: string;
+  label?: string;
+  quantity?: string;
+  unit?: string;
+  labels?: Record<string, string>;
+}
+
+/** `POST /api/v1/nodes/{name}/import`: one batch of old readings for one node. */
+export interface ImportReadingsRequest {
+  /** Count what would be imported; store nothing. */
+  dry_run?: boolean;
+  channels?: Record<string, ImportChannelMeta>;
+  /** `channel` is the channel key; `ts` ms since the epoch. */
+  readings: Array<{ channel: string; ts: number; value: number }>;
+}
+
+export interface ImportReadingsResponse {
+  imported: number;
+  /** Already stored for that channel and timestamp (or repeated in the batch). */
+  duplicates: number;
+  /** Channel keys this batch created (with dry_run: would create). */
+  channels_created: string[];
+}
+
+/** One exported reading, as a JSONL line of `GET /api/v1/export?format=jsonl`. */
+export interface ExportedReading {
+  time: string;
+  ts: number;
+  node: string;
+  channel: string;
+  unit: string;
+  value: number;
+}

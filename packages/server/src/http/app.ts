@@ -12,6 +12,7 @@ import { registerPreferenceRoutes } from './routes/preferences.js';
 import { registerNodeTagRoutes } from './routes/node-tags.js';
 import { PreferencesStore } from '../preferences/preferences-store.js';
 import { registerUserRoutes } from './routes/users.js';
+import { registerImportExportRoutes } from './routes/import-export.js';
 import { registerNodeLogRoutes } from './routes/node-logs.js';
 import { registerNodeStatusRoutes } from './routes/node-status.js';
 import { registerTunnelRoutes } from './routes/tunnels.js';
@@ -106,6 +107,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   if (deps.tunnels) registerTunnelRoutes(app, ctx, deps.tunnels);
   registerNodeStatusRoutes(app, ctx);
   registerNodeLogRoutes(app, ctx);
+  registerImportExportRoutes(app, ctx);
   if (deps.equipment) {
     const eqa = new EquipmentAccess(ctx, deps.equipment);
     registerEquipmentRoutes(app, ctx, eqa);

@@ -13,6 +13,13 @@ export interface Database {
   readings_1m: RollupTable;
   readings_1h: RollupTable;
   node_connections: NodeConnectionsTable;
+  import_seqs: ImportSeqsTable;
+}
+
+/** The next (negative) seq an import of old readings takes for a node; counts down. */
+export interface ImportSeqsTable {
+  node_id: number;
+  next_seq: number;
 }
 
 /** A column the database fills in when the insert leaves it out. */

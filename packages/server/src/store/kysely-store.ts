@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { ErrorCode, MaError, type ChannelMeta, type NodeStats, type SeriesResponse } from '@ma/protocol';
 import type { ChannelsTable, Database, NodesTable, RollupTableName } from './database.js';
 import type { SqlDialectName } from './dialect.js';
@@ -8,7 +8,7 @@ import { runMigrations } from './migrations.js';
 import { latestPerChannel, rollUp } from './rollup.js';
 import { toStorageError } from './storage-errors.js';
 import { listConnectionEvents, readRawReadings, setChannelUserLabel, setOnlineRecordingChange } from './dashboard-queries.js';
-import type { ChannelRow, ConnectionEvent, InsertResult, NodeRow, RawReading, ReadingInput, StatCounter, Store } from './store.js';
+import type { ChannelRow, ConnectionEvent, ImportReading, ImportResult, InsertResult, NodeRow, RawReading, ReadingInput, StatCounter, Store } from './store.js';
 
 /**
  * Rows per multi-row statement. SQLite allows 32766 bound parameters per statement,
@@ -51,6 +51,9 @@ interface BucketRow {
 /** The Store over Kysely; the same code serves SQLite and PostgreSQL. */
 export class KyselyStore implements Store {
   readonly dialect: SqlDialectName;
+  /** For imports' rollups: SQLite spells the two-argument minimum `min(a, b)`; PostgreSQL `least(a, b)`. */
+  readonly #least: string;
+  readonly #greatest: string;
   readonly #db: Kysely<Database>;
   readonly #ingest: IngestStatements;
 
@@ -58,6 +61,8 @@ export class KyselyStore implements Store {
     this.#db = db;
     this.dialect = dialect;
     this.#ingest = new IngestStatements(dialect);
+    this.#least = dialect === 'sqlite' ? 'min' : 'least';
+    this.#greatest = dialect === 'sqlite' ? 'max' : 'greatest';
   }
 
   /** 0/1 on SQLite, which has no boolean type; a real boolean on PostgreSQL. */
@@ -349,6 +354,97 @@ export class KyselyStore implements Store {
     );
   }
 
+  importReadings(nodeId: number, rows: ImportReading[], opts: { dryRun?: boolean } = {}): Promise<ImportResult> {
+    if (rows.length === 0) return Promise.resolve({ imported: 0, duplicates: 0 });
+    return this.#guard(`import ${rows.length} readings into node ${nodeId}`, () =>
+      this.#db.transaction().execute(async (trx) => {
+        // Repeats inside the batch first, then what the database already holds (an agent's or an
+        // earlier import's reading at that instant).
+        const seen = new Set<string>();
+        const unique: ImportReading[] = [];
+        for (const r of rows) {
+          const k = `${r.channel_id}:${r.ts}`;
+          if (!seen.has(k)) {
+            seen.add(k);
+            unique.push(r);
+          }
+        }
+        const byChannel = new Map<number, ImportReading[]>();
+        for (const r of unique) (byChannel.get(r.channel_id) ?? byChannel.set(r.channel_id, []).get(r.channel_id)!).push(r);
+        const fresh: ImportReading[] = [];
+        for (const [channelId, list] of byChannel) {
+          for (const chunk of chunks(list, KEYS_PER_LOOKUP)) {
+            const existing = await trx
+              .selectFrom('readings')
+              .select('ts')
+              .where('channel_id', '=', channelId)
+              .where(
+                'ts',
+                'in',
+                chunk.map((r) => r.ts),
+              )
+              .execute();
+            const stored = new Set(existing.map((e) => Number(e.ts)));
+            for (const r of chunk) if (!stored.has(r.ts)) fresh.push(r);
+          }
+        }
+        if (opts.dryRun || fresh.length === 0) return { imported: fresh.length, duplicates: rows.length - fresh.length };
+
+        // A block of seqs, counting down from -1: the upsert's row lock serialises concurrent imports.
+        const { next_seq } = await trx
+          .insertInto('import_seqs')
+          .values({ node_id: nodeId, next_seq: -fresh.length - 1 })
+          .onConflict((oc) => oc.column('node_id').doUpdateSet({ next_seq: sql<number>`${sql.ref('import_seqs.next_seq')} - ${fresh.length}` }))
+          .returning('next_seq')
+          .executeTakeFirstOrThrow();
+        const first = Number(next_seq) + 1;
+        const inserted: ReadingInput[] = [];
+        for (const chunk of chunks(
+          fresh.map((r, i) => ({ node_id: nodeId, seq: first + i, channel_id: r.channel_id, ts: r.ts, value: r.value })),
+          READINGS_PER_STATEMENT,
+        )) {
+          // No conflict target: the partial unique index on (channel_id, ts) for imported rows
+          // drops a row another import stored since the check above.
+          const returned = await trx.insertInto('readings').values(chunk).onConflict((oc) => oc.doNothing()).returning(['seq', 'channel_id', 'ts', 'value']).execute();
+          inserted.push(...returned.map((r) => ({ seq: Number(r.seq), channel_id: r.channel_id, ts: Number(r.ts), value: r.value })));
+        }
+        if (inserted.length > 0) {
+          await this.#addRollups(trx, 'readings_1m', inserted, MINUTE);
+          await this.#addRollups(trx, 'readings_1h', inserted, HOUR);
+          for (const r of latestPerChannel(inserted)) {
+            await trx
+              .updateTable('channels')
+              .set({ last_ts: r.ts, last_value: r.value })
+              .where('id', '=', r.channel_id)
+              .where((eb) => eb.or([eb('last_ts', 'is', null), eb('last_ts', '<', r.ts)]))
+              .execute();
+          }
+        }
+        return { imported: inserted.length, duplicates: rows.length - inserted.length };
+      }),
+    );
+  }
+
+  /** Folds new readings into a rollup table: min/max/sum/count combine with what is there. */
+  async #addRollups(trx: Transaction<Database>, table: RollupTableName, rows: ReadingInput[], bucketMs: number): Promise<void> {
+    const least = sql.raw(this.#least);
+    const greatest = sql.raw(this.#greatest);
+    for (const chunk of chunks(rollUp(rows, bucketMs), ROLLUPS_PER_STATEMENT)) {
+      await trx
+        .insertInto(table)
+        .values(chunk)
+        .onConflict((oc) =>
+          oc.columns(['channel_id', 'bucket_ts']).doUpdateSet({
+            min: sql<number>`${least}(${sql.ref(`${table}.min`)}, ${sql.ref('excluded.min')})`,
+            max: sql<number>`${greatest}(${sql.ref(`${table}.max`)}, ${sql.ref('excluded.max')})`,
+            sum: sql<number>`${sql.ref(`${table}.sum`)} + ${sql.ref('excluded.sum')}`,
+            count: sql<number>`${sql.ref(`${table}.count`)} + ${sql.ref('excluded.count')}`,
+          }),
+        )
+        .execute();
+    }
+  }
+
   queryReadings(channelId: number, from: number, to: number, points: number): Promise<SeriesResponse> {
     if (![from, to, points].every(Number.isFinite)) {
       return Promise.reject(
@@ -465,6 +561,19 @@ export class KyselyStore implements Store {
 
   readRawReadings(channelId: number, from: number, to: number, limit: number, after?: { ts: number; seq: number }): Promise<RawReading[]> {
     return this.#guard(`read readings of channel ${channelId}`, () => readRawReadings(this.#db, channelId, from, to, limit, after));
+  }
+
+  countRawReadings(channelId: number, from: number, to: number): Promise<number> {
+    return this.#guard(`count readings of channel ${channelId}`, async () => {
+      const { n } = await this.#db
+        .selectFrom('readings')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('channel_id', '=', channelId)
+        .where('ts', '>=', from)
+        .where('ts', '<', to)
+        .executeTakeFirstOrThrow();
+      return Number(n);
+    });
   }
 
   countReadings(nodeId?: number): Promise<number> {

@@ -137,6 +137,19 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
     '0020_equipment_access': equipmentMigration(dialect),
     // Photos from node cameras (issue #16): see cameras/photos-migration.ts.
     '0030_cameras_photos': photosMigration(dialect),
+    // Import of old readings (issue #18): imported rows take negative seqs from a per-node counter,
+    // so they can never collide with an agent's (positive) outbox seqs, and a partial unique index
+    // makes "same channel, same timestamp" a duplicate even when two imports race.
+    '0070_import_readings': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('import_seqs')
+          .addColumn('node_id', 'integer', (c) => c.primaryKey().references('nodes.id').onDelete('cascade'))
+          .addColumn('next_seq', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('readings_imported_once').unique().on('readings').columns(['channel_id', 'ts']).where(sql.ref('seq'), '<', 0).execute();
+      },
+    },
   };
 }
 

@@ -52,6 +52,20 @@ export interface InsertResult {
   insertedRows: ReadingInput[];
 }
 
+/** One old reading to import: identified by its channel and timestamp, not by an agent's seq. */
+export interface ImportReading {
+  channel_id: number;
+  ts: number;
+  value: number;
+}
+
+export interface ImportResult {
+  /** Stored now (with dryRun: would be stored). */
+  imported: number;
+  /** Same channel and timestamp already stored, or repeated within the batch. */
+  duplicates: number;
+}
+
 /** A node went online or offline at `at`. */
 export interface ConnectionEvent {
   at: number;
@@ -121,6 +135,17 @@ export interface Store {
    * the `after` cursor (the last row of the previous page) when given: for streaming exports.
    */
   readRawReadings(channelId: number, from: number, to: number, limit: number, after?: { ts: number; seq: number }): Promise<RawReading[]>;
+
+  /**
+   * Stores old readings (an import) exactly once: a reading whose channel already has one at
+   * the same timestamp is a duplicate. Rollups are updated; a channel's last value only moves
+   * forward. Imported rows take negative seqs, so agents' seqs are never shadowed. With
+   * `dryRun`, counts what would happen and writes nothing.
+   */
+  importReadings(nodeId: number, rows: ImportReading[], opts?: { dryRun?: boolean }): Promise<ImportResult>;
+
+  /** How many raw readings a channel has in [from, to) (what `readRawReadings` pages through). */
+  countRawReadings(channelId: number, from: number, to: number): Promise<number>;
 
   countReadings(nodeId?: number): Promise<number>;
 }
