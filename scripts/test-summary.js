@@ -11,6 +11,9 @@ try {
   console.error(`no test report at ${file}: ${e.message}`);
   process.exit(1);
 }
-const failed = report.numFailedTests + (report.numFailedTestSuites ?? 0);
+// A file that failed without a failing test (it did not load, or a hook threw) counts once; a file
+// with failing tests is already counted by them (numFailedTestSuites also counts their describes).
+const brokenFiles = (report.testResults ?? []).filter((r) => r.status === 'failed' && !(r.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+const failed = report.numFailedTests + brokenFiles;
 console.log(`${report.numPassedTests} passed, ${failed} failed, ${report.numPendingTests + (report.numTodoTests ?? 0)} skipped`);
 process.exit(failed > 0 || report.numTotalTests === 0 ? 1 : 0);
