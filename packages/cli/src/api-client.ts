@@ -39,3 +39,27 @@ export class ApiClient {
     return json as T;
   }
 }
+
+/**
+ * A streamed GET (logs, exports): the response with its body still unread, or the server's
+ * error as an MaError of the matching code. `ApiClient.request` buffers JSON; these cannot.
+ */
+export async function openStream(url: URL, token: string | undefined): Promise<Response & { body: ReadableStream<Uint8Array> }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  } catch (e) {
+    throw new MaError(ErrorCode.TransportConnectFailed, `cannot reach the server at ${url.origin}: ${(e as Error).message}`, { cause: e });
+  }
+  if (!res.ok || !res.body) {
+    const text = await res.text();
+    let message = text.slice(0, 200);
+    try {
+      message = (JSON.parse(text) as { error: { message: string } }).error.message;
+    } catch {
+      // not JSON
+    }
+    throw new MaError(res.status === 401 ? ErrorCode.AuthRequired : res.status === 403 ? ErrorCode.AuthForbidden : res.status === 404 ? ErrorCode.NotFound : ErrorCode.InputInvalid, `server answered ${res.status}: ${message}`);
+  }
+  return res as Response & { body: ReadableStream<Uint8Array> };
+}

@@ -14,6 +14,7 @@ import { capturePhoto, CaptureError } from './capture.js';
 import { PhotoSpool } from './photo-spool.js';
 import { PhotoUploader } from './photo-uploader.js';
 import { inWindows } from './schedule.js';
+import { abortableSleep } from '../abortable-sleep.js';
 
 export interface CameraHealth {
   name: string;
@@ -109,7 +110,7 @@ export class CameraNode {
     const masked = maskedCells(cam.masks, cam.width, cam.height);
     let next = Date.now();
     while (!signal.aborted) {
-      await sleep(Math.max(0, next - Date.now()), signal);
+      await abortableSleep(Math.max(0, next - Date.now()), signal);
       if (signal.aborted) break;
       // The next slot is counted from the schedule, not from when this capture ends.
       next += cam.interval;
@@ -120,7 +121,7 @@ export class CameraNode {
       const backoff = new Backoff(cam.retry_delay, cam.retry_delay * 8);
       let lastErr: CaptureError | undefined;
       for (let attempt = 0; attempt <= cam.retries && !signal.aborted; attempt++) {
-        if (attempt > 0) await sleep(backoff.next(), signal);
+        if (attempt > 0) await abortableSleep(backoff.next(), signal);
         try {
           await capturePhoto(cam, `${work}.jpg`, `${work}.raw.jpg`);
           // The score is computed before the photo enters the spool (the uploader may remove it at once).
@@ -153,15 +154,4 @@ export class CameraNode {
       }
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }

@@ -11,6 +11,7 @@ import { open } from 'node:fs/promises';
 import { Backoff } from '../backoff.js';
 import type { Logger } from '../logger.js';
 import type { PhotoSpool, SpooledPhoto } from './photo-spool.js';
+import { abortableSleep } from '../abortable-sleep.js';
 
 export interface UploaderOptions {
   serverUrl: string;
@@ -84,7 +85,7 @@ export class PhotoUploader {
         const msg = (e as Error).message;
         if (msg !== this.lastError) this.#o.log.warn({ err: msg, sha256: photo.sha256 }, 'photo upload failed; retrying');
         this.lastError = msg;
-        await sleep(this.#backoff.next(), signal);
+        await abortableSleep(this.#backoff.next(), signal);
       }
     }
   }
@@ -165,14 +166,4 @@ export class PhotoUploader {
       req.end(body);
     });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ErrorCode, MaError } from '@ma/protocol';
+import { openStream } from '../api-client.js';
 
 interface ExportOptions {
   node?: string;
@@ -37,23 +38,7 @@ export function registerExportCommand(program: Command, out: (s: string) => void
       if (opts.to) url.searchParams.set('to', opts.to);
       url.searchParams.set('format', opts.format);
 
-      let res: Response;
-      try {
-        res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-      } catch (e) {
-        throw new MaError(ErrorCode.TransportConnectFailed, `cannot reach the server at ${url.origin}: ${(e as Error).message}`, { cause: e });
-      }
-      if (!res.ok || !res.body) {
-        const text = await res.text();
-        let message = text.slice(0, 200);
-        try {
-          message = (JSON.parse(text) as { error: { message: string } }).error.message;
-        } catch {
-          // not JSON
-        }
-        const code = res.status === 401 ? ErrorCode.AuthRequired : res.status === 403 ? ErrorCode.AuthForbidden : res.status === 404 ? ErrorCode.NotFound : ErrorCode.InputInvalid;
-        throw new MaError(code, `server answered ${res.status}: ${message}`);
-      }
+      const res = await openStream(url, token);
       const total = Number(res.headers.get('x-ma-export-rows') ?? '0');
       const file: WriteStream | undefined = opts.output ? createWriteStream(opts.output) : undefined;
       // The bar goes to stderr, and only on a terminal, so piped output stays clean.

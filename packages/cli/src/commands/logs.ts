@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ErrorCode, MaError } from '@ma/protocol';
+import { openStream } from '../api-client.js';
 import { integerFlag } from '../options.js';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -33,22 +33,7 @@ export function registerLogsCommand(program: Command, out: (s: string) => void):
       const url = new URL(`api/v1/nodes/${encodeURIComponent(node)}/logs`, server.endsWith('/') ? server : `${server}/`);
       url.searchParams.set('lines', String(integerFlag('--lines', opts.lines, 0, 10_000)));
       if (opts.follow) url.searchParams.set('follow', 'true');
-      let res: Response;
-      try {
-        res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-      } catch (e) {
-        throw new MaError(ErrorCode.TransportConnectFailed, `cannot reach the server at ${url.origin}: ${(e as Error).message}`, { cause: e });
-      }
-      if (!res.ok || !res.body) {
-        const text = await res.text();
-        let message = text.slice(0, 200);
-        try {
-          message = (JSON.parse(text) as { error: { message: string } }).error.message;
-        } catch {
-          // not JSON
-        }
-        throw new MaError(res.status === 401 ? ErrorCode.AuthRequired : res.status === 403 ? ErrorCode.AuthForbidden : res.status === 404 ? ErrorCode.NotFound : ErrorCode.InputInvalid, `server answered ${res.status}: ${message}`);
-      }
+      const res = await openStream(url, token);
       const decoder = new TextDecoder();
       let partial = '';
       const reader = res.body.getReader();
